@@ -1,0 +1,70 @@
+//! Tandem's web application: the shell, the routes, and the pages with the
+//! server functions they call.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod host_operations;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::admin::{GrantsPage, HostAccountsPage, HostsPage, ProjectsPage, UsersPage};
+use crate::auth::{LoginPage, NavigationBar, SignedInUser, current_user};
+use crate::error::AppError;
+use crate::host_operations::{HostOperationsPage, TerminalPage};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, loaded once per page load and shared with every page.
+pub type UserResource = Resource<Result<Option<SignedInUser>, AppError>>;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let user: UserResource = Resource::new(|| (), |_| current_user());
+    provide_context(user);
+
+    // Every route renders fully before the response starts, so a page can
+    // still set its HTTP status (403, 404) from the data it loads.
+    view! {
+        <Stylesheet id="tandem" href="/pkg/tandem.css"/>
+        <Title text="Tandem"/>
+        <Router>
+            <NavigationBar/>
+            <main>
+                <Routes fallback=|| view! { <error::ErrorPage error=AppError::NotFound("page".to_owned())/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/operation/hosts"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/hosts") view=HostOperationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/hosts/:account_id/login") view=TerminalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/projects") view=ProjectsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/hosts") view=HostsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/host-accounts") view=HostAccountsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/grants") view=GrantsPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

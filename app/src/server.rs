@@ -1,0 +1,91 @@
+//! Server-only glue for server functions: the services, the signed-in user,
+//! the client's address, and the mapping of service errors to `AppError`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
+use leptos::prelude::*;
+use services::{Actor, Admin, ServiceError, Services};
+use tower_sessions::Session;
+
+use crate::error::AppError;
+
+const USER_ID_KEY: &str = "user_id";
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+pub async fn web_session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|error| {
+        tracing::error!(%error, "no web session layer");
+        AppError::Internal
+    })
+}
+
+/// The signed-in, enabled user, or `NotSignedIn`.
+pub async fn current_actor() -> Result<Actor, AppError> {
+    let session = web_session().await?;
+    let user_id: Option<i64> = session.get(USER_ID_KEY).await.map_err(internal)?;
+    let Some(user_id) = user_id else {
+        return Err(AppError::NotSignedIn);
+    };
+    match services()?.actor(domain::UserId(user_id)).await? {
+        Some(actor) => Ok(actor),
+        None => {
+            // The user was disabled or deleted: end this sign-in for good.
+            session.flush().await.map_err(internal)?;
+            Err(AppError::NotSignedIn)
+        }
+    }
+}
+
+pub async fn current_admin() -> Result<(Actor, Admin), AppError> {
+    let actor = current_actor().await?;
+    let admin = actor.require_admin()?;
+    Ok((actor, admin))
+}
+
+pub async fn sign_in(session: &Session, actor: &Actor) -> Result<(), AppError> {
+    // A new id at sign-in, so a session id planted before it is worthless.
+    session.cycle_id().await.map_err(internal)?;
+    session
+        .insert(USER_ID_KEY, actor.id.0)
+        .await
+        .map_err(internal)
+}
+
+pub async fn client_address() -> Result<IpAddr, AppError> {
+    let ConnectInfo(address) = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map_err(internal)?;
+    Ok(address.ip())
+}
+
+fn internal(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "server function failed");
+    AppError::Internal
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(invalid) => AppError::Invalid {
+                field: invalid.field.to_owned(),
+                message: invalid.message,
+            },
+            ServiceError::NotFound(what) => AppError::NotFound(what.to_owned()),
+            ServiceError::Conflict(message) => AppError::Conflict(message),
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::LoginFailed => AppError::LoginFailed,
+            ServiceError::HostUnreachable(message) => AppError::HostUnreachable(message),
+            ServiceError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                AppError::Internal
+            }
+        }
+    }
+}

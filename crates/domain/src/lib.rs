@@ -1,0 +1,38 @@
+//! Tandem's domain rules, independent of storage, transport and the web.
+//!
+//! Everything here is plain Rust that also builds for wasm32, so the browser
+//! can reuse a rule where it helps (for example to explain a form error).
+
+mod login_limiter;
+mod records;
+mod role;
+mod values;
+
+pub use login_limiter::{LoginLimiter, LoginLimits};
+pub use records::{
+    GrantId, GrantRecord, GrantedAccount, HostAccountId, HostAccountRecord, HostId, HostRecord,
+    ProjectId, ProjectRecord, SecretKind, UserId, UserRecord,
+};
+pub use role::Role;
+pub use values::{
+    AccountLogin, Description, DisplayName, Fingerprint, HostAddress, NewPassword, Port,
+    ResourceName, UserName,
+};
+
+/// A value that failed validation: which form field, and why (lowercase,
+/// safe to show to the user).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

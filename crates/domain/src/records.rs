@@ -1,0 +1,113 @@
+//! What Tandem shows of its objects: plain records that cross from the
+//! server to the browser. Secrets never appear in them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Role;
+
+/// Declares an id newtype over the database's `i64`.
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(UserId, ProjectId, HostId, HostAccountId, GrantId);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRecord {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRecord {
+    pub id: HostId,
+    pub project_id: ProjectId,
+    pub project_name: String,
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub host_key_fingerprint: String,
+    pub disabled: bool,
+}
+
+/// How a host account proves itself to its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretKind {
+    Password,
+    PrivateKey,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::Password => "password",
+            SecretKind::PrivateKey => "private_key",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, crate::ValidationError> {
+        match value.trim() {
+            "password" => Ok(SecretKind::Password),
+            "private_key" => Ok(SecretKind::PrivateKey),
+            _ => Err(crate::ValidationError::new(
+                "secret_kind",
+                "must be password or private_key",
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostAccountRecord {
+    pub id: HostAccountId,
+    pub host_id: HostId,
+    pub host_name: String,
+    pub project_name: String,
+    pub login: String,
+    pub secret_kind: SecretKind,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    pub id: GrantId,
+    pub user_id: UserId,
+    pub username: String,
+    pub host_account_id: HostAccountId,
+    /// `login@host (project)`, for lists.
+    pub host_account_label: String,
+}
+
+/// A host account as the user it is granted to sees it on Host Operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantedAccount {
+    pub host_account_id: HostAccountId,
+    pub project_name: String,
+    pub host_id: HostId,
+    pub host_name: String,
+    pub address: String,
+    pub port: u16,
+    pub login: String,
+}

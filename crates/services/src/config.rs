@@ -1,0 +1,57 @@
+//! Tandem's settings. The server's CLI fills this from flags and environment
+//! variables; tests build it directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use domain::LoginLimits;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds the SQLite file, the secret key file and (later) recordings.
+    pub data_dir: PathBuf,
+    /// A `sqlite:` or `postgres:` URL; `None` means the SQLite file in
+    /// `data_dir`.
+    pub database_url: Option<String>,
+    /// Base64 of 32 bytes; `None` means the key file in `data_dir`.
+    pub secret_key: Option<String>,
+    /// The first admin's password; `None` means a random one, printed once.
+    pub admin_password: Option<String>,
+    /// The browser-facing base URL; `https` makes cookies `Secure`.
+    pub public_url: String,
+    /// A signed-in browser is signed out after this long without a request.
+    pub web_session_idle: Duration,
+    pub login_limits: LoginLimits,
+    /// How long fetching a host key may take before giving up.
+    pub connect_timeout: Duration,
+}
+
+impl Config {
+    /// Settings for a data directory with every other value at its default.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+            secret_key: None,
+            admin_password: None,
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            web_session_idle: Duration::from_secs(8 * 3600),
+            login_limits: LoginLimits::default(),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("tandem.db").display()
+            ),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}

@@ -1,0 +1,75 @@
+//! Tandem's application layer. `Services` is cheap to clone and is handed to
+//! server functions, HTTP handlers and the CLI alike; every permission check
+//! and business rule that touches storage happens here, not in the web layer.
+
+mod access;
+mod config;
+mod error;
+mod grants;
+mod host_accounts;
+mod hosts;
+pub use hosts::{FetchedHostKey, HostForm};
+mod passwords;
+mod projects;
+mod secrets;
+mod users;
+mod web_sessions;
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use domain::LoginLimiter;
+use sea_orm::DatabaseConnection;
+
+pub use access::{Actor, Admin};
+pub use config::Config;
+pub use error::ServiceError;
+pub use secrets::SecretBox;
+pub use users::FirstAdmin;
+pub use web_sessions::WebSessionStore;
+
+#[derive(Clone)]
+pub struct Services {
+    db: DatabaseConnection,
+    config: Arc<Config>,
+    secrets: Arc<SecretBox>,
+    /// A std Mutex: every use is a short, synchronous update, never held
+    /// across an await.
+    login_limiter: Arc<Mutex<LoginLimiter>>,
+}
+
+impl Services {
+    /// Opens the data directory and the database, applies migrations and
+    /// makes sure a first admin exists. Returns the first admin's password
+    /// when this start created it, so the caller can print it once.
+    pub async fn start(config: Config) -> anyhow::Result<(Self, Option<FirstAdmin>)> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let secrets = SecretBox::load_or_create(&config.data_dir, config.secret_key.as_deref())
+            .context("loading the secret key")?;
+        let db = db::connect_and_migrate(&config.database_url())
+            .await
+            .context("opening the database")?;
+        let services = Self {
+            db,
+            login_limiter: Arc::new(Mutex::new(LoginLimiter::new(config.login_limits))),
+            secrets: Arc::new(secrets),
+            config: Arc::new(config),
+        };
+        let first_admin = services
+            .ensure_first_admin()
+            .await
+            .map_err(|error| anyhow::anyhow!("creating the first admin: {error:?}"))?;
+        Ok((services, first_admin))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn web_session_store(&self) -> WebSessionStore {
+        WebSessionStore::new(self.db.clone())
+    }
+
+}

@@ -1,0 +1,93 @@
+//! The server side of the browser's session cookie: a tower-sessions store
+//! over the `web_sessions` table, so sign-ins survive a restart and are
+//! shared by every Tandem node on one database.
+
+use chrono::{DateTime, Utc};
+use db::entities::web_session;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
+
+#[derive(Debug, Clone)]
+pub struct WebSessionStore {
+    db: DatabaseConnection,
+}
+
+impl WebSessionStore {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn backend(error: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+fn expiry(record: &Record) -> Result<DateTime<Utc>, session_store::Error> {
+    DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+        .ok_or_else(|| session_store::Error::Encode("expiry out of range".to_owned()))
+}
+
+#[async_trait::async_trait]
+impl SessionStore for WebSessionStore {
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+        let row = web_session::ActiveModel {
+            id: Set(record.id.to_string()),
+            data: Set(data),
+            expires_at: Set(expiry(record)?),
+        };
+        web_session::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(web_session::Column::Id)
+                    .update_columns([web_session::Column::Data, web_session::Column::ExpiresAt])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row = web_session::Entity::find_by_id(id.to_string())
+            .filter(web_session::Column::ExpiresAt.gt(Utc::now()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&row.data)
+            .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
+            .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        web_session::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for WebSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        web_session::Entity::delete_many()
+            .filter(web_session::Column::ExpiresAt.lte(Utc::now()))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

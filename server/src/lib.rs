@@ -1,0 +1,94 @@
+//! The Tandem web server: the axum router around the Leptos app, the web
+//! session layer and the cross-site request guard.
+
+use std::net::SocketAddr;
+
+use app::{App, shell};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use services::Services;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Builds the whole application router.
+pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let config = services.config();
+    let idle = time::Duration::seconds(
+        i64::try_from(config.web_session_idle.as_secs()).unwrap_or(i64::MAX),
+    );
+    let web_sessions = SessionManagerLayer::new(services.web_session_store())
+        .with_name("tandem_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle));
+    let context_services = services.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(context_services.clone()),
+            {
+                let leptos_options = leptos_options.clone();
+                move || shell(leptos_options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(web_sessions)
+        .layer(middleware::from_fn(reject_cross_site_writes))
+        .with_state(leptos_options)
+}
+
+/// Serves until the listener fails. Expired web sessions are swept hourly.
+pub async fn serve(
+    listener: TcpListener,
+    services: Services,
+    leptos_options: LeptosOptions,
+) -> std::io::Result<()> {
+    let store = services.web_session_store();
+    tokio::spawn(async move {
+        use tower_sessions::session_store::ExpiredDeletion;
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            if let Err(error) = store.delete_expired().await {
+                tracing::warn!(%error, "sweeping expired web sessions failed");
+            }
+        }
+    });
+    let app = router(services, leptos_options);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+/// Refuses a state-changing request whose `Origin` is another site. The
+/// SameSite cookie already keeps the session out of such requests; this
+/// makes the refusal explicit and independent of browser defaults.
+async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let headers = request.headers();
+        let origin_host = headers
+            .get(header::ORIGIN)
+            .and_then(|origin| origin.to_str().ok())
+            .map(|origin| origin.split("://").nth(1).unwrap_or(origin).to_owned());
+        let host = headers
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok());
+        if let Some(origin_host) = origin_host
+            && Some(origin_host.as_str()) != host
+        {
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(request).await
+}

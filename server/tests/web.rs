@@ -1,0 +1,366 @@
+//! The web server over real HTTP: a Tandem on port 0 with a fresh data
+//! directory, driven through its server functions and pages.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use leptos::prelude::LeptosOptions;
+use reqwest::StatusCode;
+use serde_json::Value;
+use services::{Config, Services};
+
+const ADMIN_PASSWORD: &str = "first-admin-pw";
+const FINGERPRINT: &str = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
+
+/// A running Tandem; stops when dropped.
+struct TestServer {
+    address: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    async fn start(data_dir: &Path) -> Self {
+        let config = Config {
+            admin_password: Some(ADMIN_PASSWORD.to_owned()),
+            ..Config::with_data_dir(data_dir)
+        };
+        let (services, _) = Services::start(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("tandem")
+            .site_addr(address)
+            .build();
+        let task = tokio::spawn(async move {
+            server::serve(listener, services, options).await.unwrap();
+        });
+        Self { address, task }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// A client with its own cookie jar, like a separate browser.
+    fn browser(&self) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.url(""),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    /// Calls a server function; returns the status and the JSON body.
+    async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    async fn ok(&self, endpoint: &str, form: &[(&str, &str)]) -> Value {
+        let (status, body) = self.call(endpoint, form).await;
+        assert!(status.is_success(), "{endpoint}: {status} {body}");
+        body
+    }
+
+    async fn log_in(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        self.call("login", &[("username", username), ("password", password)])
+            .await
+    }
+
+    async fn page(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+}
+
+/// Sets up payments/db-1 with account postgres, and operator alice granted
+/// it; returns the account's id.
+async fn set_up_inventory(admin: &Browser) -> i64 {
+    admin
+        .ok(
+            "admin/create_user",
+            &[
+                ("username", "alice"),
+                ("display_name", "Alice"),
+                ("role", "operator"),
+                ("password", "alice-password"),
+            ],
+        )
+        .await;
+    admin
+        .ok(
+            "admin/create_project",
+            &[("name", "payments"), ("description", "")],
+        )
+        .await;
+    let projects = admin.ok("admin/list_projects", &[]).await;
+    let project_id = projects[0]["id"].to_string();
+    admin
+        .ok(
+            "admin/create_host",
+            &[
+                ("project_id", &project_id),
+                ("name", "db-1"),
+                ("address", "10.0.0.5"),
+                ("port", "22"),
+                ("host_key", FINGERPRINT),
+            ],
+        )
+        .await;
+    let hosts = admin.ok("admin/list_hosts", &[]).await;
+    let host_id = hosts[0]["id"].to_string();
+    admin
+        .ok(
+            "admin/create_host_account",
+            &[
+                ("host_id", &host_id),
+                ("login", "postgres"),
+                ("secret_kind", "password"),
+                ("secret", "pg-secret"),
+            ],
+        )
+        .await;
+    let accounts = admin.ok("admin/list_host_accounts", &[]).await;
+    let account_id = accounts[0]["id"].as_i64().unwrap();
+    let users = admin.ok("admin/list_users", &[]).await;
+    let alice = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["username"] == "alice")
+        .unwrap()["id"]
+        .to_string();
+    admin
+        .ok(
+            "admin/create_grant",
+            &[("user_id", &alice), ("host_account_id", &account_id.to_string())],
+        )
+        .await;
+    account_id
+}
+
+#[tokio::test]
+async fn login_sets_a_private_session_cookie_and_refuses_bad_passwords_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let browser = server.browser();
+
+    let (status, wrong) = browser.log_in("admin", "nope").await;
+    assert!(!status.is_success());
+    let (_, unknown) = browser.log_in("nobody", "nope").await;
+    assert_eq!(wrong, unknown, "an unknown user and a wrong password look alike");
+    assert_eq!(wrong, Value::String("LoginFailed".to_owned()));
+
+    let response = reqwest::Client::new()
+        .post(server.url("/api/login"))
+        .header("Accept", "application/json")
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("tandem_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http gets no Secure flag: {cookie}");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_with_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let browser = server.browser();
+    for _ in 0..5 {
+        browser.log_in("admin", "wrong").await;
+    }
+    let (status, body) = browser.log_in("admin", ADMIN_PASSWORD).await;
+    assert!(!status.is_success());
+    assert_eq!(body, Value::String("LoginFailed".to_owned()));
+}
+
+#[tokio::test]
+async fn operators_get_their_grants_and_nothing_of_the_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.browser();
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    let account_id = set_up_inventory(&admin).await;
+
+    let alice = server.browser();
+    let (status, _) = alice.log_in("alice", "alice-password").await;
+    assert!(status.is_success());
+    let granted = alice.ok("granted_accounts", &[]).await;
+    assert_eq!(granted.as_array().unwrap().len(), 1);
+    assert_eq!(granted[0]["host_name"], "db-1");
+    assert_eq!(granted[0]["login"], "postgres");
+
+    for endpoint in [
+        "admin/list_users",
+        "admin/list_hosts",
+        "admin/list_host_accounts",
+        "admin/list_grants",
+    ] {
+        let (status, body) = alice.call(endpoint, &[]).await;
+        assert!(!status.is_success(), "{endpoint}");
+        assert_eq!(body, Value::String("Forbidden".to_owned()), "{endpoint}");
+    }
+    let (_, body) = alice
+        .call(
+            "admin/create_user",
+            &[
+                ("username", "mallory"),
+                ("display_name", "M"),
+                ("role", "admin"),
+                ("password", "mallory-password"),
+            ],
+        )
+        .await;
+    assert_eq!(body, Value::String("Forbidden".to_owned()));
+    let users = admin.ok("admin/list_users", &[]).await;
+    assert_eq!(users.as_array().unwrap().len(), 2, "nothing was created");
+
+    // Pages: the granted Login page, an ungranted one (403), an unknown one
+    // (404), an admin page (403), and signed-out visitors sent to /login.
+    let (status, body) = alice
+        .page(&format!("/operation/hosts/{account_id}/login"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("postgres@db-1"));
+    let (status, _) = admin
+        .page(&format!("/operation/hosts/{account_id}/login"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the admin holds no grant");
+    let (status, _) = alice.page("/operation/hosts/999/login").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = alice.page("/admin/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = server.browser().page("/operation/hosts").await;
+    assert!(status.is_redirection(), "{status}");
+}
+
+#[tokio::test]
+async fn bad_input_is_answered_on_the_form_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.browser();
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    let (status, body) = admin
+        .call("admin/create_project", &[("name", ""), ("description", "")])
+        .await;
+    assert!(!status.is_success());
+    assert_eq!(body["Invalid"]["field"], "name", "{body}");
+    let (_, body) = admin
+        .call("admin/create_host_account", &[("host_id", "77"), ("login", "root"), ("secret_kind", "password"), ("secret", "x")])
+        .await;
+    assert_eq!(body["NotFound"], "host", "{body}");
+    let (_, body) = admin.call("admin/create_project", &[("name", "x")]).await;
+    assert!(body.to_string().contains("description"), "a missing field is named: {body}");
+    assert_eq!(admin.ok("admin/list_projects", &[]).await, Value::Array(vec![]));
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.browser();
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    set_up_inventory(&admin).await;
+    let alice = server.browser();
+    alice.log_in("alice", "alice-password").await;
+    alice.ok("granted_accounts", &[]).await;
+
+    let users = admin.ok("admin/list_users", &[]).await;
+    let alice_id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["username"] == "alice")
+        .unwrap()["id"]
+        .to_string();
+    admin
+        .ok(
+            "admin/set_disabled",
+            &[("kind", "user"), ("id", &alice_id), ("disabled", "true")],
+        )
+        .await;
+    let (_, body) = alice.call("granted_accounts", &[]).await;
+    assert_eq!(body, Value::String("NotSignedIn".to_owned()));
+    let (_, body) = alice.log_in("alice", "alice-password").await;
+    assert_eq!(body, Value::String("LoginFailed".to_owned()));
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let response = reqwest::Client::new()
+        .post(server.url("/api/login"))
+        .header("Origin", "https://evil.example")
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn data_and_sign_ins_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.browser();
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    set_up_inventory(&admin).await;
+    drop(server);
+    // The same directory, a new process state; the old cookie still works,
+    // since web sessions live in the database.
+    let server = TestServer::start(dir.path()).await;
+    let admin = Browser {
+        base: server.url(""),
+        ..admin
+    };
+    let grants = admin.ok("admin/list_grants", &[]).await;
+    assert_eq!(grants[0]["username"], "alice");
+    assert_eq!(grants[0]["host_account_label"], "postgres@db-1 (payments)");
+    let alice = server.browser();
+    let (status, _) = alice.log_in("alice", "alice-password").await;
+    assert!(status.is_success());
+    assert_eq!(alice.ok("granted_accounts", &[]).await[0]["host_name"], "db-1");
+}
