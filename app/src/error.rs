@@ -65,14 +65,14 @@ impl AppError {
 /// sends a signed-out visitor to the login page.
 #[component]
 pub fn ErrorPage(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(status) = http_status(error.status()) {
-            response.set_status(status);
-        }
-    }
     if error == AppError::NotSignedIn {
         return view! { <Redirect path="/login"/> }.into_any();
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http_status(error.status())
+    {
+        response.set_status(status);
     }
     view! {
         <section class="error-page">

@@ -97,6 +97,7 @@ impl Browser {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
+            .header("Accept", "text/html")
             .send()
             .await
             .unwrap();
@@ -272,8 +273,8 @@ async fn operators_get_their_grants_and_nothing_of_the_admin() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = alice.page("/admin/users").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = server.browser().page("/operation/hosts").await;
-    assert!(status.is_redirection(), "{status}");
+    let (status, body) = server.browser().page("/operation/hosts").await;
+    assert!(status.is_redirection(), "{status} {body}");
 }
 
 #[tokio::test]
