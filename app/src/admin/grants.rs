@@ -56,7 +56,7 @@ pub fn GrantsPage() -> impl IntoView {
                 match data.await {
                     Err(error) => view! { <ErrorPage error/> }.into_any(),
                     Ok((grants, users, accounts)) => view! {
-                        <section class="create">
+                        <section class="create" aria-label="New grant">
                             <h2>"New grant"</h2>
                             <ActionForm action=create>
                                 <label>"User"

@@ -60,7 +60,7 @@ pub fn HostAccountsPage() -> impl IntoView {
                 match accounts.await {
                     Err(error) => view! { <ErrorPage error/> }.into_any(),
                     Ok((accounts, hosts)) => view! {
-                        <section class="create">
+                        <section class="create" aria-label="New host account">
                             <h2>"New host account"</h2>
                             <ActionForm action=create>
                                 <label>"Host" <HostSelect hosts/></label>

@@ -96,7 +96,7 @@ pub fn HostsPage() -> impl IntoView {
                     Ok((hosts, projects)) => {
                         let new_host_projects = projects.clone();
                         view! {
-                        <section class="create">
+                        <section class="create" aria-label="New host">
                             <h2>"New host"</h2>
                             <ActionForm action=create>
                                 <HostFields projects=new_host_projects host=None/>

@@ -48,7 +48,7 @@ pub fn ProjectsPage() -> impl IntoView {
                 match projects.await {
                     Err(error) => view! { <ErrorPage error/> }.into_any(),
                     Ok(projects) => view! {
-                        <section class="create">
+                        <section class="create" aria-label="New project">
                             <h2>"New project"</h2>
                             <ActionForm action=create>
                                 <label>"Name" <input name="name" required/></label>

@@ -58,7 +58,7 @@ pub fn UsersPage() -> impl IntoView {
                 match users.await {
                     Err(error) => view! { <ErrorPage error/> }.into_any(),
                     Ok(users) => view! {
-                        <section class="create">
+                        <section class="create" aria-label="New user">
                             <h2>"New user"</h2>
                             <ActionForm action=create>
                                 <label>"Username" <input name="username" required/></label>

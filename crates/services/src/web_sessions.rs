@@ -29,17 +29,39 @@ fn expiry(record: &Record) -> Result<DateTime<Utc>, session_store::Error> {
         .ok_or_else(|| session_store::Error::Encode("expiry out of range".to_owned()))
 }
 
+fn row(record: &Record) -> Result<web_session::ActiveModel, session_store::Error> {
+    let data = serde_json::to_string(&record.data)
+        .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+    Ok(web_session::ActiveModel {
+        id: Set(record.id.to_string()),
+        data: Set(data),
+        expires_at: Set(expiry(record)?),
+    })
+}
+
 #[async_trait::async_trait]
 impl SessionStore for WebSessionStore {
+    /// Inserts under a fresh id, drawing another on the (astronomically
+    /// unlikely) collision, so one browser never takes over another's row.
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        loop {
+            match web_session::Entity::insert(row(record)?).exec(&self.db).await {
+                Ok(_) => return Ok(()),
+                Err(error)
+                    if matches!(
+                        error.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) =>
+                {
+                    record.id = Id::default();
+                }
+                Err(error) => return Err(backend(error)),
+            }
+        }
+    }
+
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|error| session_store::Error::Encode(error.to_string()))?;
-        let row = web_session::ActiveModel {
-            id: Set(record.id.to_string()),
-            data: Set(data),
-            expires_at: Set(expiry(record)?),
-        };
-        web_session::Entity::insert(row)
+        web_session::Entity::insert(row(record)?)
             .on_conflict(
                 OnConflict::column(web_session::Column::Id)
                     .update_columns([web_session::Column::Data, web_session::Column::ExpiresAt])
