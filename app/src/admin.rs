@@ -46,9 +46,21 @@ pub async fn set_disabled(kind: Disableable, id: i64, disabled: bool) -> Result<
     let (actor, admin) = crate::server::current_admin().await?;
     let services = crate::server::services()?;
     match kind {
-        Disableable::User => services.set_user_disabled(admin, &actor, UserId(id), disabled).await,
-        Disableable::Project => services.set_project_disabled(admin, ProjectId(id), disabled).await,
-        Disableable::Host => services.set_host_disabled(admin, HostId(id), disabled).await,
+        Disableable::User => {
+            services
+                .set_user_disabled(admin, &actor, UserId(id), disabled)
+                .await
+        }
+        Disableable::Project => {
+            services
+                .set_project_disabled(admin, ProjectId(id), disabled)
+                .await
+        }
+        Disableable::Host => {
+            services
+                .set_host_disabled(admin, HostId(id), disabled)
+                .await
+        }
         Disableable::HostAccount => {
             services
                 .set_host_account_disabled(admin, HostAccountId(id), disabled)

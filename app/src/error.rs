@@ -97,7 +97,9 @@ where
 {
     move || {
         result.with(|result| match result {
-            Some(Err(error)) => Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> }),
+            Some(Err(error)) => {
+                Some(view! { <p class="form-error" role="alert">{error.to_string()}</p> })
+            }
             _ => None,
         })
     }

@@ -33,28 +33,68 @@ struct Settings {
     #[arg(long, env = "TANDEM_SECRET_KEY", hide_env_values = true, global = true)]
     secret_key: Option<String>,
     /// Password of the first admin, used only when the database has no users.
-    #[arg(long, env = "TANDEM_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     admin_password: Option<String>,
     /// Address and port to listen on.
-    #[arg(long, env = "TANDEM_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     addr: String,
     /// The URL browsers use to reach Tandem; https makes cookies Secure.
-    #[arg(long, env = "TANDEM_PUBLIC_URL", default_value = "http://127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_PUBLIC_URL",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
     public_url: String,
     /// Minutes without a request after which a browser is signed out.
-    #[arg(long, env = "TANDEM_SESSION_IDLE_MINUTES", default_value_t = 480, global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_SESSION_IDLE_MINUTES",
+        default_value_t = 480,
+        global = true
+    )]
     session_idle_minutes: u64,
     /// Failed logins allowed per account within the window.
-    #[arg(long, env = "TANDEM_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_LOGIN_FAILURES_PER_ACCOUNT",
+        default_value_t = 5,
+        global = true
+    )]
     login_failures_per_account: usize,
     /// Failed logins allowed per client address within the window.
-    #[arg(long, env = "TANDEM_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_LOGIN_FAILURES_PER_ADDRESS",
+        default_value_t = 20,
+        global = true
+    )]
     login_failures_per_address: usize,
     /// The failed-login window, in seconds.
-    #[arg(long, env = "TANDEM_LOGIN_WINDOW_SECS", default_value_t = 300, global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_LOGIN_WINDOW_SECS",
+        default_value_t = 300,
+        global = true
+    )]
     login_window_secs: u64,
     /// Seconds allowed to reach a host and finish the SSH handshake.
-    #[arg(long, env = "TANDEM_CONNECT_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "TANDEM_CONNECT_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
     connect_timeout_secs: u64,
 }
 
@@ -300,7 +340,10 @@ async fn list(services: &Services, admin: Admin, what: Listing) -> Result<(), Se
         Listing::Users => {
             for user in services.list_users(admin).await? {
                 let status = if user.disabled { "disabled" } else { "enabled" };
-                println!("{}\t{}\t{}\t{}\t{status}", user.id, user.username, user.role, user.display_name);
+                println!(
+                    "{}\t{}\t{}\t{}\t{status}",
+                    user.id, user.username, user.role, user.display_name
+                );
             }
         }
         Listing::Projects => {
@@ -312,7 +355,12 @@ async fn list(services: &Services, admin: Admin, what: Listing) -> Result<(), Se
             for host in services.list_hosts(admin).await? {
                 println!(
                     "{}\t{}\t{}:{}\t{}\t{}",
-                    host.id, host.name, host.address, host.port, host.project_name, host.host_key_fingerprint
+                    host.id,
+                    host.name,
+                    host.address,
+                    host.port,
+                    host.project_name,
+                    host.host_key_fingerprint
                 );
             }
         }
@@ -320,14 +368,20 @@ async fn list(services: &Services, admin: Admin, what: Listing) -> Result<(), Se
             for account in services.list_host_accounts(admin).await? {
                 println!(
                     "{}\t{}@{}\t{}\t{}",
-                    account.id, account.login, account.host_name, account.project_name,
+                    account.id,
+                    account.login,
+                    account.host_name,
+                    account.project_name,
                     account.secret_kind.as_str()
                 );
             }
         }
         Listing::Grants => {
             for grant in services.list_grants(admin).await? {
-                println!("{}\t{}\t{}", grant.id, grant.username, grant.host_account_label);
+                println!(
+                    "{}\t{}\t{}",
+                    grant.id, grant.username, grant.host_account_label
+                );
             }
         }
     }

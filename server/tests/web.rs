@@ -1,5 +1,6 @@
 //! The web server over real HTTP: a Tandem on port 0 with a fresh data
 //! directory, driven through its server functions and pages.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -165,7 +166,10 @@ async fn set_up_inventory(admin: &Browser) -> i64 {
     admin
         .ok(
             "admin/create_grant",
-            &[("user_id", &alice), ("host_account_id", &account_id.to_string())],
+            &[
+                ("user_id", &alice),
+                ("host_account_id", &account_id.to_string()),
+            ],
         )
         .await;
     account_id
@@ -180,7 +184,10 @@ async fn login_sets_a_private_session_cookie_and_refuses_bad_passwords_alike() {
     let (status, wrong) = browser.log_in("admin", "nope").await;
     assert!(!status.is_success());
     let (_, unknown) = browser.log_in("nobody", "nope").await;
-    assert_eq!(wrong, unknown, "an unknown user and a wrong password look alike");
+    assert_eq!(
+        wrong, unknown,
+        "an unknown user and a wrong password look alike"
+    );
     assert_eq!(wrong, Value::String("LoginFailed".to_owned()));
 
     let response = reqwest::Client::new()
@@ -201,7 +208,10 @@ async fn login_sets_a_private_session_cookie_and_refuses_bad_passwords_alike() {
     assert!(cookie.starts_with("tandem_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http gets no Secure flag: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http gets no Secure flag: {cookie}"
+    );
 }
 
 #[tokio::test]
@@ -289,12 +299,26 @@ async fn bad_input_is_answered_on_the_form_and_changes_nothing() {
     assert!(!status.is_success());
     assert_eq!(body["Invalid"]["field"], "name", "{body}");
     let (_, body) = admin
-        .call("admin/create_host_account", &[("host_id", "77"), ("login", "root"), ("secret_kind", "password"), ("secret", "x")])
+        .call(
+            "admin/create_host_account",
+            &[
+                ("host_id", "77"),
+                ("login", "root"),
+                ("secret_kind", "password"),
+                ("secret", "x"),
+            ],
+        )
         .await;
     assert_eq!(body["NotFound"], "host", "{body}");
     let (_, body) = admin.call("admin/create_project", &[("name", "x")]).await;
-    assert!(body.to_string().contains("description"), "a missing field is named: {body}");
-    assert_eq!(admin.ok("admin/list_projects", &[]).await, Value::Array(vec![]));
+    assert!(
+        body.to_string().contains("description"),
+        "a missing field is named: {body}"
+    );
+    assert_eq!(
+        admin.ok("admin/list_projects", &[]).await,
+        Value::Array(vec![])
+    );
 }
 
 #[tokio::test]
@@ -363,5 +387,8 @@ async fn data_and_sign_ins_survive_a_restart() {
     let alice = server.browser();
     let (status, _) = alice.log_in("alice", "alice-password").await;
     assert!(status.is_success());
-    assert_eq!(alice.ok("granted_accounts", &[]).await[0]["host_name"], "db-1");
+    assert_eq!(
+        alice.ok("granted_accounts", &[]).await[0]["host_name"],
+        "db-1"
+    );
 }

@@ -18,7 +18,11 @@ pub async fn list_grants() -> Result<Vec<GrantRecord>, AppError> {
 pub async fn create_grant(user_id: i64, host_account_id: i64) -> Result<(), AppError> {
     let (_, admin) = crate::server::current_admin().await?;
     crate::server::services()?
-        .create_grant(admin, domain::UserId(user_id), domain::HostAccountId(host_account_id))
+        .create_grant(
+            admin,
+            domain::UserId(user_id),
+            domain::HostAccountId(host_account_id),
+        )
         .await?;
     Ok(())
 }

@@ -24,7 +24,13 @@ pub async fn create_host_account(
 ) -> Result<(), AppError> {
     let (_, admin) = crate::server::current_admin().await?;
     crate::server::services()?
-        .create_host_account(admin, domain::HostId(host_id), &login, &secret_kind, &secret)
+        .create_host_account(
+            admin,
+            domain::HostId(host_id),
+            &login,
+            &secret_kind,
+            &secret,
+        )
         .await?;
     Ok(())
 }
@@ -38,7 +44,13 @@ pub async fn update_host_account(
 ) -> Result<(), AppError> {
     let (_, admin) = crate::server::current_admin().await?;
     crate::server::services()?
-        .update_host_account(admin, domain::HostAccountId(id), &login, &secret_kind, &secret)
+        .update_host_account(
+            admin,
+            domain::HostAccountId(id),
+            &login,
+            &secret_kind,
+            &secret,
+        )
         .await?;
     Ok(())
 }
@@ -49,7 +61,13 @@ pub fn HostAccountsPage() -> impl IntoView {
     let update = ServerAction::<UpdateHostAccount>::new();
     let toggle = ServerAction::<SetDisabled>::new();
     let accounts = Resource::new(
-        move || (create.version().get(), update.version().get(), toggle.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                toggle.version().get(),
+            )
+        },
         |_| async { Ok::<_, AppError>((list_host_accounts().await?, list_hosts().await?)) },
     );
     view! {

@@ -83,7 +83,13 @@ pub fn HostsPage() -> impl IntoView {
     let update = ServerAction::<UpdateHost>::new();
     let toggle = ServerAction::<SetDisabled>::new();
     let hosts = Resource::new(
-        move || (create.version().get(), update.version().get(), toggle.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                toggle.version().get(),
+            )
+        },
         |_| async { Ok::<_, AppError>((list_hosts().await?, list_projects().await?)) },
     );
     view! {
@@ -146,8 +152,15 @@ pub fn HostsPage() -> impl IntoView {
 /// it in, for the admin to compare with the host's own `ssh-keygen -lf`.
 #[component]
 fn HostFields(projects: Vec<ProjectRecord>, host: Option<HostRecord>) -> impl IntoView {
-    let address = RwSignal::new(host.as_ref().map(|host| host.address.clone()).unwrap_or_default());
-    let port = RwSignal::new(host.as_ref().map_or("22".to_owned(), |host| host.port.to_string()));
+    let address = RwSignal::new(
+        host.as_ref()
+            .map(|host| host.address.clone())
+            .unwrap_or_default(),
+    );
+    let port = RwSignal::new(
+        host.as_ref()
+            .map_or("22".to_owned(), |host| host.port.to_string()),
+    );
     let host_key = RwSignal::new(
         host.as_ref()
             .map(|host| host.host_key_fingerprint.clone())

@@ -37,7 +37,13 @@ pub fn ProjectsPage() -> impl IntoView {
     let update = ServerAction::<UpdateProject>::new();
     let toggle = ServerAction::<SetDisabled>::new();
     let projects = Resource::new(
-        move || (create.version().get(), update.version().get(), toggle.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                toggle.version().get(),
+            )
+        },
         |_| list_projects(),
     );
     view! {

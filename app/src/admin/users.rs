@@ -36,7 +36,14 @@ pub async fn update_user(
 ) -> Result<(), AppError> {
     let (actor, admin) = crate::server::current_admin().await?;
     crate::server::services()?
-        .update_user(admin, &actor, domain::UserId(id), &display_name, &role, &password)
+        .update_user(
+            admin,
+            &actor,
+            domain::UserId(id),
+            &display_name,
+            &role,
+            &password,
+        )
         .await?;
     Ok(())
 }
@@ -47,7 +54,13 @@ pub fn UsersPage() -> impl IntoView {
     let update = ServerAction::<UpdateUser>::new();
     let toggle = ServerAction::<SetDisabled>::new();
     let users = Resource::new(
-        move || (create.version().get(), update.version().get(), toggle.version().get()),
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                toggle.version().get(),
+            )
+        },
         |_| list_users(),
     );
     view! {

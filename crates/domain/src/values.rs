@@ -141,7 +141,10 @@ impl HostAddress {
             return Err(ValidationError::new(field, "must not be empty"));
         }
         if value.len() > 253 {
-            return Err(ValidationError::new(field, "must be at most 253 characters"));
+            return Err(ValidationError::new(
+                field,
+                "must be at most 253 characters",
+            ));
         }
         if value.contains(':') {
             return value
@@ -304,10 +307,24 @@ mod tests {
 
     #[test]
     fn addresses_are_host_names_or_ip_addresses() {
-        for good in ["localhost", "10.0.0.1", "db-1.example.org", "::1", "fe80::1"] {
+        for good in [
+            "localhost",
+            "10.0.0.1",
+            "db-1.example.org",
+            "::1",
+            "fe80::1",
+        ] {
             assert!(HostAddress::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "a b", "-bad.example", "x..y", "1::2::3", "host/1", "[::1]"] {
+        for bad in [
+            "",
+            "a b",
+            "-bad.example",
+            "x..y",
+            "1::2::3",
+            "host/1",
+            "[::1]",
+        ] {
             assert!(HostAddress::parse(bad).is_err(), "{bad}");
         }
     }

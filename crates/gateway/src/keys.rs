@@ -24,9 +24,8 @@ pub fn parse_pinned_key(pasted: &str) -> Result<Fingerprint, ValidationError> {
             )
         })?;
     let line = words[start..].join(" ");
-    let key = PublicKey::from_openssh(&line).map_err(|_| {
-        ValidationError::new("host_key", "is not a valid OpenSSH public key")
-    })?;
+    let key = PublicKey::from_openssh(&line)
+        .map_err(|_| ValidationError::new("host_key", "is not a valid OpenSSH public key"))?;
     Fingerprint::parse(&key.fingerprint(HashAlg::Sha256).to_string())
 }
 
@@ -50,8 +49,7 @@ mod tests {
     use super::*;
 
     // A throwaway key made for these tests with `ssh-keygen -t ed25519`.
-    const PUBLIC: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH1gstGHxbP2NfpbIfGTC4ApdhKSN9V6bSx1KJq3WsEw test@tandem";
+    const PUBLIC: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH1gstGHxbP2NfpbIfGTC4ApdhKSN9V6bSx1KJq3WsEw test@tandem";
     const FINGERPRINT: &str = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
 
     #[test]

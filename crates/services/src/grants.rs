@@ -3,7 +3,9 @@
 use chrono::Utc;
 use db::entities::{grant, host, host_account, project};
 use domain::{GrantId, GrantRecord, GrantedAccount, HostAccountId, HostId, UserId};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 
 use crate::error::conflict_on_duplicate;
 use crate::{Actor, Admin, ServiceError, Services};
@@ -80,7 +82,10 @@ impl Services {
 
     /// The host accounts the actor may use now: granted, and with the
     /// account, its host and its project all enabled.
-    pub async fn granted_accounts(&self, actor: &Actor) -> Result<Vec<GrantedAccount>, ServiceError> {
+    pub async fn granted_accounts(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<GrantedAccount>, ServiceError> {
         let account_ids: Vec<i64> = grant::Entity::find()
             .filter(grant::Column::UserId.eq(actor.id.0))
             .all(&self.db)
@@ -102,7 +107,9 @@ impl Services {
             .into_iter()
             .filter_map(|(account, host)| {
                 let host = host.filter(|host| !host.disabled)?;
-                let project = projects.iter().find(|project| project.id == host.project_id)?;
+                let project = projects
+                    .iter()
+                    .find(|project| project.id == host.project_id)?;
                 Some(GrantedAccount {
                     host_account_id: HostAccountId(account.id),
                     project_name: project.name.clone(),
@@ -115,7 +122,11 @@ impl Services {
             })
             .collect();
         granted.sort_by(|a, b| {
-            (&a.project_name, &a.host_name, &a.login).cmp(&(&b.project_name, &b.host_name, &b.login))
+            (&a.project_name, &a.host_name, &a.login).cmp(&(
+                &b.project_name,
+                &b.host_name,
+                &b.login,
+            ))
         });
         Ok(granted)
     }

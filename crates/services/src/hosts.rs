@@ -29,7 +29,11 @@ pub struct FetchedHostKey {
 }
 
 impl Services {
-    pub async fn create_host(&self, admin: Admin, form: HostForm<'_>) -> Result<HostId, ServiceError> {
+    pub async fn create_host(
+        &self,
+        admin: Admin,
+        form: HostForm<'_>,
+    ) -> Result<HostId, ServiceError> {
         let fields = parse_host_form(&form)?;
         self.find_project(admin, form.project_id).await?;
         let created = host::ActiveModel {
@@ -125,7 +129,11 @@ impl Services {
         })
     }
 
-    pub(crate) async fn find_host(&self, _admin: Admin, id: HostId) -> Result<host::Model, ServiceError> {
+    pub(crate) async fn find_host(
+        &self,
+        _admin: Admin,
+        id: HostId,
+    ) -> Result<host::Model, ServiceError> {
         host::Entity::find_by_id(id.0)
             .one(&self.db)
             .await?
@@ -150,5 +158,8 @@ fn parse_host_form(form: &HostForm<'_>) -> Result<HostFields, ServiceError> {
 }
 
 fn duplicate_host(error: sea_orm::DbErr, name: &ResourceName) -> ServiceError {
-    conflict_on_duplicate(error, format!("this project already has a host named {name}"))
+    conflict_on_duplicate(
+        error,
+        format!("this project already has a host named {name}"),
+    )
 }

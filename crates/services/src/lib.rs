@@ -71,5 +71,4 @@ impl Services {
     pub fn web_session_store(&self) -> WebSessionStore {
         WebSessionStore::new(self.db.clone())
     }
-
 }

@@ -1,7 +1,7 @@
 //! Password hashing with argon2id (the argon2 crate's default parameters).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::rngs::OsRng;
 
 use crate::ServiceError;
@@ -44,12 +44,20 @@ mod tests {
     async fn hashes_are_argon2id_and_verify() {
         let hash = hash("correct horse".to_owned()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify("correct horse".to_owned(), hash.clone()).await.unwrap());
+        assert!(
+            verify("correct horse".to_owned(), hash.clone())
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong horse".to_owned(), hash).await.unwrap());
     }
 
     #[tokio::test]
     async fn the_decoy_hash_parses_and_matches_nothing_likely() {
-        assert!(!verify("admin".to_owned(), DECOY_HASH.to_owned()).await.unwrap());
+        assert!(
+            !verify("admin".to_owned(), DECOY_HASH.to_owned())
+                .await
+                .unwrap()
+        );
     }
 }

@@ -8,7 +8,10 @@ use db::entities::user;
 use domain::{DisplayName, NewPassword, Role, UserId, UserName, UserRecord};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
 
 use crate::error::conflict_on_duplicate;
 use crate::{Actor, Admin, ServiceError, Services, passwords};
@@ -73,7 +76,9 @@ impl Services {
             .await?;
         let hash = found
             .as_ref()
-            .map_or(passwords::DECOY_HASH.to_owned(), |user| user.password_hash.clone());
+            .map_or(passwords::DECOY_HASH.to_owned(), |user| {
+                user.password_hash.clone()
+            });
         let password_ok = passwords::verify(password.to_owned(), hash).await?;
         let user = match found {
             Some(user) if allowed && password_ok && !user.disabled => user,
@@ -191,7 +196,11 @@ impl Services {
         users.into_iter().map(user_record).collect()
     }
 
-    pub(crate) async fn find_user(&self, _admin: Admin, id: UserId) -> Result<user::Model, ServiceError> {
+    pub(crate) async fn find_user(
+        &self,
+        _admin: Admin,
+        id: UserId,
+    ) -> Result<user::Model, ServiceError> {
         user::Entity::find_by_id(id.0)
             .one(&self.db)
             .await?

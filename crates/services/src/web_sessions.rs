@@ -45,7 +45,10 @@ impl SessionStore for WebSessionStore {
     /// unlikely) collision, so one browser never takes over another's row.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
-            match web_session::Entity::insert(row(record)?).exec(&self.db).await {
+            match web_session::Entity::insert(row(record)?)
+                .exec(&self.db)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(error)
                     if matches!(

@@ -1,6 +1,7 @@
 //! The application layer against a real database: SQLite in a temporary
 //! directory, and PostgreSQL too when TANDEM_TEST_POSTGRES_URL names a
 //! server where test databases may be created.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -40,13 +41,20 @@ fn admin() -> Admin {
     Admin::command_line()
 }
 
-async fn log_in(services: &Services, username: &str, password: &str) -> Result<Actor, ServiceError> {
+async fn log_in(
+    services: &Services,
+    username: &str,
+    password: &str,
+) -> Result<Actor, ServiceError> {
     services.log_in(username, password, LOCALHOST).await
 }
 
 /// A project, a host in it and a password account on the host.
 async fn inventory(services: &Services) -> (ProjectId, HostAccountId) {
-    let project = services.create_project(admin(), "payments", "the payment team").await.unwrap();
+    let project = services
+        .create_project(admin(), "payments", "the payment team")
+        .await
+        .unwrap();
     let host = services
         .create_host(
             admin(),
@@ -72,11 +80,20 @@ async fn full_journey(services: &Services) {
     assert_eq!(admin_actor.role, Role::Admin);
 
     let alice = services
-        .create_user(admin(), "alice", "Alice Liddell", "operator", "alice-password")
+        .create_user(
+            admin(),
+            "alice",
+            "Alice Liddell",
+            "operator",
+            "alice-password",
+        )
         .await
         .unwrap();
     let (_, account) = inventory(services).await;
-    services.create_grant(admin(), alice, account).await.unwrap();
+    services
+        .create_grant(admin(), alice, account)
+        .await
+        .unwrap();
 
     let alice_actor = log_in(services, "alice", "alice-password").await.unwrap();
     let granted = services.granted_accounts(&alice_actor).await.unwrap();
@@ -84,13 +101,27 @@ async fn full_journey(services: &Services) {
     assert_eq!(granted[0].host_name, "db-1");
     assert_eq!(granted[0].login, "postgres");
     assert_eq!(granted[0].project_name, "payments");
-    assert!(services.granted_accounts(&admin_actor).await.unwrap().is_empty());
+    assert!(
+        services
+            .granted_accounts(&admin_actor)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Duplicates are refused with a message, and change nothing.
     let duplicate = services.create_grant(admin(), alice, account).await;
-    assert!(matches!(duplicate, Err(ServiceError::Conflict(_))), "{duplicate:?}");
-    let duplicate = services.create_user(admin(), "alice", "Other", "operator", "password2").await;
-    assert!(matches!(duplicate, Err(ServiceError::Conflict(_))), "{duplicate:?}");
+    assert!(
+        matches!(duplicate, Err(ServiceError::Conflict(_))),
+        "{duplicate:?}"
+    );
+    let duplicate = services
+        .create_user(admin(), "alice", "Other", "operator", "password2")
+        .await;
+    assert!(
+        matches!(duplicate, Err(ServiceError::Conflict(_))),
+        "{duplicate:?}"
+    );
     assert_eq!(services.list_grants(admin()).await.unwrap().len(), 1);
 }
 
@@ -142,7 +173,13 @@ async fn bad_input_is_refused_field_by_field() {
     ];
     let fields = ["name", "address", "port", "host_key", "host_key"];
     for ((name, address, port, host_key), field) in cases.into_iter().zip(fields) {
-        let form = HostForm { project_id: project, name, address, port, host_key };
+        let form = HostForm {
+            project_id: project,
+            name,
+            address,
+            port,
+            host_key,
+        };
         match services.create_host(admin(), form).await {
             Err(ServiceError::Invalid(error)) => assert_eq!(error.field, field, "{error}"),
             other => panic!("expected a {field} error, got {other:?}"),
@@ -161,10 +198,16 @@ async fn bad_input_is_refused_field_by_field() {
     ));
     assert!(services.list_hosts(admin()).await.unwrap().is_empty());
 
-    let bad_user = services.create_user(admin(), "bob", "Bob", "superuser", "password1").await;
+    let bad_user = services
+        .create_user(admin(), "bob", "Bob", "superuser", "password1")
+        .await;
     assert!(matches!(bad_user, Err(ServiceError::Invalid(ref error)) if error.field == "role"));
-    let short_password = services.create_user(admin(), "bob", "Bob", "operator", "short").await;
-    assert!(matches!(short_password, Err(ServiceError::Invalid(ref error)) if error.field == "password"));
+    let short_password = services
+        .create_user(admin(), "bob", "Bob", "operator", "short")
+        .await;
+    assert!(
+        matches!(short_password, Err(ServiceError::Invalid(ref error)) if error.field == "password")
+    );
     let bad_key = services.create_project(admin(), "  ", "").await;
     assert!(matches!(bad_key, Err(ServiceError::Invalid(_))));
 }
@@ -180,10 +223,18 @@ async fn secrets_are_sealed_and_private_keys_checked() {
 
     let host = accounts[0].host_id;
     let not_a_key = services
-        .create_host_account(admin(), host, "deploy", "private_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nnope\n")
+        .create_host_account(
+            admin(),
+            host,
+            "deploy",
+            "private_key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nnope\n",
+        )
         .await;
     assert!(matches!(not_a_key, Err(ServiceError::Invalid(ref error)) if error.field == "secret"));
-    let empty = services.create_host_account(admin(), host, "deploy", "password", "").await;
+    let empty = services
+        .create_host_account(admin(), host, "deploy", "password", "")
+        .await;
     assert!(matches!(empty, Err(ServiceError::Invalid(_))));
 
     // The secret is not stored in the clear anywhere in the database file.
@@ -200,26 +251,49 @@ async fn disabled_objects_leave_host_operations() {
         .await
         .unwrap();
     let (project, account) = inventory(services).await;
-    services.create_grant(admin(), alice, account).await.unwrap();
+    services
+        .create_grant(admin(), alice, account)
+        .await
+        .unwrap();
     let actor = log_in(services, "alice", "alice-password").await.unwrap();
     assert_eq!(services.granted_accounts(&actor).await.unwrap().len(), 1);
 
-    services.set_project_disabled(admin(), project, true).await.unwrap();
+    services
+        .set_project_disabled(admin(), project, true)
+        .await
+        .unwrap();
     assert!(services.granted_accounts(&actor).await.unwrap().is_empty());
     assert!(matches!(
         services.granted_account(&actor, account).await,
         Err(ServiceError::Forbidden)
     ));
-    services.set_project_disabled(admin(), project, false).await.unwrap();
-    services.set_host_account_disabled(admin(), account, true).await.unwrap();
+    services
+        .set_project_disabled(admin(), project, false)
+        .await
+        .unwrap();
+    services
+        .set_host_account_disabled(admin(), account, true)
+        .await
+        .unwrap();
     assert!(services.granted_accounts(&actor).await.unwrap().is_empty());
     assert!(matches!(
         services.granted_account(&actor, HostAccountId(4242)).await,
         Err(ServiceError::NotFound(_))
     ));
 
-    services.set_user_disabled(admin(), &log_in(services, "admin", "first-admin-pw").await.unwrap(), alice, true).await.unwrap();
-    assert!(matches!(log_in(services, "alice", "alice-password").await, Err(ServiceError::LoginFailed)));
+    services
+        .set_user_disabled(
+            admin(),
+            &log_in(services, "admin", "first-admin-pw").await.unwrap(),
+            alice,
+            true,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        log_in(services, "alice", "alice-password").await,
+        Err(ServiceError::LoginFailed)
+    ));
     assert_eq!(services.actor(alice).await.unwrap(), None);
 }
 
@@ -234,7 +308,9 @@ async fn an_admin_cannot_lock_themselves_out() {
         Err(ServiceError::Conflict(_))
     ));
     assert!(matches!(
-        services.update_user(admin, &me, me.id, "Me", "operator", "").await,
+        services
+            .update_user(admin, &me, me.id, "Me", "operator", "")
+            .await,
         Err(ServiceError::Conflict(_))
     ));
 }
@@ -260,14 +336,20 @@ async fn failed_logins_are_limited_and_all_look_alike() {
     };
     let (services, _) = Services::start(config).await.unwrap();
     for _ in 0..5 {
-        assert!(matches!(log_in(&services, "admin", "wrong").await, Err(ServiceError::LoginFailed)));
+        assert!(matches!(
+            log_in(&services, "admin", "wrong").await,
+            Err(ServiceError::LoginFailed)
+        ));
     }
     // The right password no longer helps, and the answer is the same.
     assert!(matches!(
         log_in(&services, "admin", "first-admin-pw").await,
         Err(ServiceError::LoginFailed)
     ));
-    assert!(matches!(log_in(&services, "nobody", "x").await, Err(ServiceError::LoginFailed)));
+    assert!(matches!(
+        log_in(&services, "nobody", "x").await,
+        Err(ServiceError::LoginFailed)
+    ));
 }
 
 #[tokio::test]
@@ -282,9 +364,15 @@ async fn everything_survives_a_restart() {
         inventory(&services).await;
     }
     let (services, first_admin) = Services::start(config).await.unwrap();
-    assert!(first_admin.is_none(), "the first admin is created only once");
+    assert!(
+        first_admin.is_none(),
+        "the first admin is created only once"
+    );
     assert_eq!(services.list_projects(admin()).await.unwrap().len(), 1);
-    assert_eq!(services.list_hosts(admin()).await.unwrap()[0].host_key_fingerprint, FINGERPRINT);
+    assert_eq!(
+        services.list_hosts(admin()).await.unwrap()[0].host_key_fingerprint,
+        FINGERPRINT
+    );
     assert_eq!(services.list_host_accounts(admin()).await.unwrap().len(), 1);
     log_in(&services, "admin", "first-admin-pw").await.unwrap();
 }

@@ -103,7 +103,11 @@ impl MigrationTrait for Migration {
                     .col(big_integer("user_id"))
                     .col(big_integer("host_account_id"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(ForeignKey::create().from("grants", "user_id").to("users", "id"))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from("grants", "user_id")
+                            .to("users", "id"),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from("grants", "host_account_id")

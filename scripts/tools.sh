@@ -1,0 +1,52 @@
+# Shared by scripts/run and scripts/test: installs, once, what building
+# Tandem needs. Everything comes from crates.io, npm or Debian's archive;
+# nothing is downloaded from anywhere else.
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen in Cargo.lock
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian packages, installed only when a command is missing.
+ensure_debian_packages() {
+  local missing=()
+  while [ $# -gt 0 ]; do
+    command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || missing+=("$2")
+    shift 2
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "Installing Debian packages: ${missing[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  fi
+}
+
+ensure_build_tools() {
+  command -v cargo >/dev/null || { echo "Tandem needs Rust from rustup (https://rustup.rs)"; exit 1; }
+  command -v npm >/dev/null || { echo "Tandem needs Node.js and npm"; exit 1; }
+
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "Adding the wasm32-unknown-unknown Rust target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+    step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
+    # Not --locked: its lockfile names a webpki-roots release the registry lacks.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+    step "Installing npm packages from package-lock.json"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+    touch node_modules
+  fi
+  # wasm-opt from npm's binaryen: Debian's older one breaks the WASM bundle.
+  export PATH="$PWD/node_modules/.bin:$PATH"
+}

@@ -1,0 +1,150 @@
+//! The administration command line, run as a user would run it, against a
+//! real sshd for the host key.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+use std::process::{Command, Output};
+
+use test_sshd::{Sshd, TEST_USER};
+
+fn tandem(data_dir: &std::path::Path, arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(arguments)
+        .env("TANDEM_DATA_DIR", data_dir)
+        .env("TANDEM_ADMIN_PASSWORD", "cli-admin-password")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn succeed(data_dir: &std::path::Path, arguments: &[&str]) -> String {
+    let output = tandem(data_dir, arguments);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{arguments:?}: {stdout}{stderr}");
+    stdout
+}
+
+/// The id printed by a create command: `<kind> <id> <name>`.
+fn id_of(printed: &str) -> String {
+    printed
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_admin_scripts_the_whole_set_up() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+
+    let first = succeed(
+        data,
+        &[
+            "user",
+            "create",
+            "--username",
+            "carol",
+            "--password",
+            "carol-password",
+        ],
+    );
+    assert!(first.contains("Created the first admin admin"), "{first}");
+    let project = id_of(&succeed(data, &["project", "create", "--name", "infra"]));
+    let port = sshd.port.to_string();
+    let host_output = succeed(
+        data,
+        &[
+            "host",
+            "create",
+            "--project",
+            &project,
+            "--name",
+            "bastion-test",
+            "--address",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--fetch-key",
+        ],
+    );
+    assert!(
+        host_output.contains(&sshd.host_key_fingerprint),
+        "{host_output}"
+    );
+    let host = id_of(&host_output);
+    let key_file = dir.path().join("id_ed25519");
+    std::fs::write(&key_file, &sshd.client_private_key).unwrap();
+    let account = id_of(&succeed(
+        data,
+        &[
+            "account",
+            "create",
+            "--host",
+            &host,
+            "--login",
+            TEST_USER,
+            "--private-key-file",
+            key_file.to_str().unwrap(),
+        ],
+    ));
+    succeed(data, &["grant", "--user", "carol", "--account", &account]);
+
+    let users = succeed(data, &["list", "users"]);
+    assert!(users.contains("carol\toperator"), "{users}");
+    assert!(users.contains("admin\tadmin"), "{users}");
+    let hosts = succeed(data, &["list", "hosts"]);
+    assert!(
+        hosts.contains(&format!(
+            "127.0.0.1:{port}\tinfra\t{}",
+            sshd.host_key_fingerprint
+        )),
+        "{hosts}"
+    );
+    let accounts = succeed(data, &["list", "accounts"]);
+    assert!(
+        accounts.contains(&format!("{TEST_USER}@bastion-test\tinfra\tprivate_key")),
+        "{accounts}"
+    );
+    let grants = succeed(data, &["list", "grants"]);
+    assert!(
+        grants.contains(&format!("carol\t{TEST_USER}@bastion-test (infra)")),
+        "{grants}"
+    );
+}
+
+#[test]
+fn mistakes_are_explained_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let output = tandem(data, &["project", "create", "--name", " "]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("name: must not be empty"));
+    let output = tandem(
+        data,
+        &[
+            "host",
+            "create",
+            "--project",
+            "1",
+            "--name",
+            "h",
+            "--address",
+            "10.0.0.1",
+            "--port",
+            "0",
+            "--host-key",
+            "SHA256:x",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("port: must be a number from 1 to 65535")
+    );
+    let output = tandem(data, &["grant", "--user", "ghost", "--account", "1"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no such user"));
+    assert_eq!(succeed(data, &["list", "projects"]), "");
+}
