@@ -6,6 +6,7 @@
 mod login_limiter;
 mod records;
 mod role;
+mod session_end;
 mod values;
 
 pub use login_limiter::{LoginLimiter, LoginLimits};
@@ -14,6 +15,7 @@ pub use records::{
     ProjectId, ProjectRecord, SecretKind, UserId, UserRecord,
 };
 pub use role::Role;
+pub use session_end::SessionEnd;
 pub use values::{
     AccountLogin, Description, DisplayName, Fingerprint, HostAddress, NewPassword, Port,
     ResourceName, UserName,

@@ -1,8 +1,10 @@
-//! Tandem's SSH side: reading and checking host keys and account keys, and
-//! (later) the client connections to managed hosts.
+//! Tandem's SSH side: host keys, account keys, and interactive shells on
+//! managed hosts.
 
 mod host_key;
 mod keys;
+mod shell;
 
 pub use host_key::{FetchHostKeyError, HostKey, fetch_host_key};
 pub use keys::{check_private_key, parse_pinned_key};
+pub use shell::{Credential, Shell, ShellCommand, ShellEvent, ShellTarget, Timeouts, open_shell};

@@ -1,0 +1,116 @@
+//! Why an O&M session ended or could not start: a stable code, stored with
+//! the session and shown to users with its message.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionEnd {
+    /// The creator chose Exit session.
+    ClosedByCreator,
+    /// The creator's connection dropped and did not come back within the
+    /// reconnect grace period.
+    CreatorGone,
+    /// The shell on the host exited.
+    ShellExited,
+    /// Connect, handshake or keepalive timeout.
+    HostTimeout,
+    /// Connection refused, no route or a name that does not resolve.
+    HostUnreachable,
+    /// The host presented a key other than the pinned one.
+    HostKeyMismatch,
+    /// The host refused the account's password or key.
+    AuthenticationRejected,
+    /// The SSH connection failed for another reason.
+    ConnectionFailed,
+    /// Tandem stopped while the session ran.
+    ServerStopped,
+}
+
+impl SessionEnd {
+    pub const ALL: [SessionEnd; 9] = [
+        SessionEnd::ClosedByCreator,
+        SessionEnd::CreatorGone,
+        SessionEnd::ShellExited,
+        SessionEnd::HostTimeout,
+        SessionEnd::HostUnreachable,
+        SessionEnd::HostKeyMismatch,
+        SessionEnd::AuthenticationRejected,
+        SessionEnd::ConnectionFailed,
+        SessionEnd::ServerStopped,
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionEnd::ClosedByCreator => "S_200",
+            SessionEnd::CreatorGone => "S_408",
+            SessionEnd::ShellExited => "S_210",
+            SessionEnd::HostTimeout => "T_514",
+            SessionEnd::HostUnreachable => "T_502",
+            SessionEnd::HostKeyMismatch => "T_495",
+            SessionEnd::AuthenticationRejected => "T_401",
+            SessionEnd::ConnectionFailed => "T_503",
+            SessionEnd::ServerStopped => "S_503",
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
+        match self {
+            SessionEnd::ClosedByCreator => "The session was closed by its creator.",
+            SessionEnd::CreatorGone => {
+                "The session ended: its creator's connection was lost and did not come back."
+            }
+            SessionEnd::ShellExited => "The session ended: the shell on the host exited.",
+            SessionEnd::HostTimeout => {
+                "Connection error (T_514): the server has not responded for a long time and the connection was closed. Check your network and try again."
+            }
+            SessionEnd::HostUnreachable => {
+                "Connection error (T_502): the host could not be reached (connection refused, no route or unknown name)."
+            }
+            SessionEnd::HostKeyMismatch => {
+                "Connection refused (T_495): the host presented a different SSH host key than the one pinned for it. Nothing was sent to the host; ask an administrator to check the host."
+            }
+            SessionEnd::AuthenticationRejected => {
+                "Connection refused (T_401): the host rejected the account's credentials."
+            }
+            SessionEnd::ConnectionFailed => {
+                "Connection error (T_503): the SSH connection to the host failed."
+            }
+            SessionEnd::ServerStopped => "The session ended: Tandem was restarted.",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|end| end.code() == code)
+    }
+
+    /// Whether the session failed rather than ended normally.
+    pub fn is_failure(&self) -> bool {
+        self.code().starts_with("T_")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let all = SessionEnd::ALL;
+        for end in &all {
+            assert_eq!(SessionEnd::from_code(end.code()).as_ref(), Some(end));
+        }
+        let mut codes: Vec<_> = all.iter().map(SessionEnd::code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+
+    #[test]
+    fn t_514_says_what_the_product_says() {
+        assert_eq!(
+            SessionEnd::HostTimeout.message(),
+            "Connection error (T_514): the server has not responded for a long time and the connection was closed. Check your network and try again."
+        );
+        assert!(SessionEnd::HostTimeout.is_failure());
+        assert!(!SessionEnd::ShellExited.is_failure());
+    }
+}

@@ -1,0 +1,126 @@
+//! Shells on a real OpenSSH server, and each way of failing to get one.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+use std::time::{Duration, Instant};
+
+use domain::{Fingerprint, HostAddress, Port, SessionEnd};
+use gateway::{Credential, Shell, ShellCommand, ShellEvent, ShellTarget, Timeouts, open_shell};
+use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port};
+
+const TIMEOUTS: Timeouts = Timeouts {
+    connect: Duration::from_secs(5),
+    keepalive_interval: Duration::from_secs(15),
+    keepalive_max: 3,
+};
+
+fn target(port: u16, fingerprint: &str, credential: Credential) -> ShellTarget {
+    ShellTarget {
+        address: HostAddress::parse("127.0.0.1").unwrap(),
+        port: Port::new(port).unwrap(),
+        fingerprint: Fingerprint::parse(fingerprint).unwrap(),
+        login: TEST_USER.to_owned(),
+        credential,
+    }
+}
+
+fn password() -> Credential {
+    Credential::Password(TEST_PASSWORD.to_owned())
+}
+
+/// Reads output until it contains `needle`; returns everything read.
+async fn read_until(shell: &mut Shell, needle: &str) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains(needle) {
+        match tokio::time::timeout_at(deadline, shell.events.recv()).await {
+            Ok(Some(ShellEvent::Output(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            other => panic!("waiting for {needle:?}, got {other:?} after {seen:?}"),
+        }
+    }
+    seen
+}
+
+fn type_line(shell: &Shell, line: &str) {
+    shell
+        .commands
+        .send(ShellCommand::Input(format!("{line}\r").into_bytes()))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_password_shell_runs_commands_and_follows_resizes() {
+    let sshd = Sshd::start();
+    let mut shell = open_shell(target(sshd.port, &sshd.host_key_fingerprint, password()), 80, 24, TIMEOUTS)
+        .await
+        .unwrap();
+    type_line(&shell, "echo $((6*7))");
+    read_until(&mut shell, "42").await;
+    type_line(&shell, "stty size");
+    read_until(&mut shell, "24 80").await;
+    shell.commands.send(ShellCommand::Resize { cols: 132, rows: 43 }).unwrap();
+    type_line(&shell, "stty size");
+    read_until(&mut shell, "43 132").await;
+    type_line(&shell, "echo $TERM");
+    read_until(&mut shell, "xterm-256color").await;
+
+    type_line(&shell, "exit");
+    loop {
+        match shell.events.recv().await {
+            Some(ShellEvent::Output(_)) => continue,
+            Some(ShellEvent::Closed(end)) => {
+                assert_eq!(end, Some(SessionEnd::ShellExited));
+                break;
+            }
+            None => panic!("no Closed event"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_private_key_logs_in_too() {
+    let sshd = Sshd::start();
+    let key = Credential::PrivateKey(sshd.client_private_key.clone());
+    let mut shell = open_shell(target(sshd.port, &sshd.host_key_fingerprint, key), 80, 24, TIMEOUTS)
+        .await
+        .unwrap();
+    type_line(&shell, "echo key-$((40+2))");
+    read_until(&mut shell, "key-42").await;
+}
+
+#[tokio::test]
+async fn another_host_key_is_refused_before_authenticating() {
+    let sshd = Sshd::start();
+    let wrong = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
+    assert_ne!(wrong, sshd.host_key_fingerprint);
+    let result = open_shell(target(sshd.port, wrong, password()), 80, 24, TIMEOUTS).await;
+    assert_eq!(result.err(), Some(SessionEnd::HostKeyMismatch));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_rejected_by_the_host() {
+    let sshd = Sshd::start();
+    let wrong = Credential::Password("not-the-password".to_owned());
+    let result = open_shell(target(sshd.port, &sshd.host_key_fingerprint, wrong), 80, 24, TIMEOUTS).await;
+    assert_eq!(result.err(), Some(SessionEnd::AuthenticationRejected));
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable() {
+    let any = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
+    let result = open_shell(target(closed_port(), any, password()), 80, 24, TIMEOUTS).await;
+    assert_eq!(result.err(), Some(SessionEnd::HostUnreachable));
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_t_514_after_the_connect_timeout() {
+    let silent = SilentListener::start();
+    let any = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
+    let timeouts = Timeouts {
+        connect: Duration::from_millis(800),
+        ..TIMEOUTS
+    };
+    let started = Instant::now();
+    let result = open_shell(target(silent.port, any, password()), 80, 24, timeouts).await;
+    assert_eq!(result.err(), Some(SessionEnd::HostTimeout));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}

@@ -1,0 +1,188 @@
+//! The terminal WebSocket protocol between the session page and the server.
+//!
+//! Every message is one binary WebSocket frame: a tag byte, then the payload.
+//! Terminal bytes (keystrokes, output) travel raw, so the hot path never
+//! touches JSON; everything else is a small JSON document after its tag.
+//! The client's first message is `Hello` with the protocol version.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change; the server refuses other versions.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest frame either side accepts. A paste bigger than this is split
+/// by the client; anything bigger from a client closes its socket.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+const TAG_BYTES: u8 = 0;
+const TAG_JSON: u8 = 1;
+
+/// From the browser to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientMsg {
+    /// The first message on every socket.
+    Hello { version: u32 },
+    /// Keystrokes or pasted text for the shell.
+    Input(Vec<u8>),
+    /// The terminal's size in character cells.
+    Resize { cols: u16, rows: u16 },
+}
+
+/// From the server to the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerMsg {
+    /// Terminal output to write as it is.
+    Output(Vec<u8>),
+    /// Everything that is not terminal output.
+    Event(ServerEvent),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// The answer to `Hello`. `read_only` is true when this viewer's input
+    /// will not reach the host.
+    Welcome { version: u32, read_only: bool },
+    /// The SSH connection to the host is being opened.
+    Connecting,
+    /// The shell is ready; output follows.
+    Connected,
+    /// Clears the terminal: the next `Output` redraws the whole screen (on
+    /// attaching, or after a viewer fell behind).
+    Reset { cols: u16, rows: u16 },
+    /// The host's terminal size changed.
+    Resized { cols: u16, rows: u16 },
+    /// The session is over for this viewer; the socket closes next.
+    Ended { code: String, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientControl {
+    Hello { version: u32 },
+    Resize { cols: u16, rows: u16 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("empty frame")]
+    Empty,
+    #[error("frame of {0} bytes exceeds the limit of {MAX_FRAME_BYTES}")]
+    TooBig(usize),
+    #[error("unknown frame tag {0}")]
+    UnknownTag(u8),
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+impl ClientMsg {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            ClientMsg::Input(bytes) => tagged(TAG_BYTES, bytes),
+            ClientMsg::Hello { version } => json(&ClientControl::Hello { version: *version }),
+            ClientMsg::Resize { cols, rows } => json(&ClientControl::Resize {
+                cols: *cols,
+                rows: *rows,
+            }),
+        }
+    }
+
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        match split(frame)? {
+            (TAG_BYTES, payload) => Ok(ClientMsg::Input(payload.to_vec())),
+            (TAG_JSON, payload) => match parse::<ClientControl>(payload)? {
+                ClientControl::Hello { version } => Ok(ClientMsg::Hello { version }),
+                ClientControl::Resize { cols, rows } => Ok(ClientMsg::Resize { cols, rows }),
+            },
+            (tag, _) => Err(DecodeError::UnknownTag(tag)),
+        }
+    }
+}
+
+impl ServerMsg {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            ServerMsg::Output(bytes) => tagged(TAG_BYTES, bytes),
+            ServerMsg::Event(event) => json(event),
+        }
+    }
+
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        match split(frame)? {
+            (TAG_BYTES, payload) => Ok(ServerMsg::Output(payload.to_vec())),
+            (TAG_JSON, payload) => Ok(ServerMsg::Event(parse(payload)?)),
+            (tag, _) => Err(DecodeError::UnknownTag(tag)),
+        }
+    }
+}
+
+fn tagged(tag: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(payload.len() + 1);
+    frame.push(tag);
+    frame.extend_from_slice(payload);
+    frame
+}
+
+fn json(value: &impl Serialize) -> Vec<u8> {
+    // Serialising these plain enums cannot fail.
+    tagged(TAG_JSON, &serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn split(frame: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
+    if frame.len() > MAX_FRAME_BYTES + 1 {
+        return Err(DecodeError::TooBig(frame.len()));
+    }
+    frame.split_first().map(|(tag, payload)| (*tag, payload)).ok_or(DecodeError::Empty)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, DecodeError> {
+    serde_json::from_slice(payload).map_err(|error| DecodeError::Malformed(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_round_trip() {
+        for message in [
+            ClientMsg::Hello { version: PROTOCOL_VERSION },
+            ClientMsg::Input("ls -l ✓ 中文 🚀\r".as_bytes().to_vec()),
+            ClientMsg::Input(vec![0x1b, 0xff, 0x00]),
+            ClientMsg::Resize { cols: 120, rows: 40 },
+        ] {
+            assert_eq!(ClientMsg::decode(&message.encode()), Ok(message));
+        }
+    }
+
+    #[test]
+    fn server_messages_round_trip() {
+        for message in [
+            ServerMsg::Output(b"\x1b[31mred\x1b[0m".to_vec()),
+            ServerMsg::Event(ServerEvent::Welcome { version: 1, read_only: false }),
+            ServerMsg::Event(ServerEvent::Reset { cols: 80, rows: 24 }),
+            ServerMsg::Event(ServerEvent::Ended {
+                code: "T_514".to_owned(),
+                message: "timeout".to_owned(),
+            }),
+        ] {
+            assert_eq!(ServerMsg::decode(&message.encode()), Ok(message));
+        }
+    }
+
+    #[test]
+    fn terminal_bytes_cost_one_byte_of_framing() {
+        assert_eq!(ClientMsg::Input(b"a".to_vec()).encode(), vec![TAG_BYTES, b'a']);
+    }
+
+    #[test]
+    fn bad_frames_are_refused_with_a_reason() {
+        assert_eq!(ClientMsg::decode(&[]), Err(DecodeError::Empty));
+        assert_eq!(ClientMsg::decode(&[9, 1]), Err(DecodeError::UnknownTag(9)));
+        assert!(matches!(ClientMsg::decode(&[TAG_JSON, b'{']), Err(DecodeError::Malformed(_))));
+        let negative = [&[TAG_JSON][..], br#"{"type":"resize","cols":-1,"rows":2}"#].concat();
+        assert!(matches!(ClientMsg::decode(&negative), Err(DecodeError::Malformed(_))));
+        let huge = vec![TAG_BYTES; MAX_FRAME_BYTES + 2];
+        assert_eq!(ClientMsg::decode(&huge), Err(DecodeError::TooBig(MAX_FRAME_BYTES + 2)));
+    }
+}
