@@ -34,10 +34,11 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     use crate::server;
     let address = server::client_address().await?;
-    let actor = server::services()?
-        .log_in(&username, &password, address)
-        .await?;
-    server::sign_in(&server::web_session().await?, &actor).await
+    let services = server::services()?;
+    let actor = services.log_in(&username, &password, address).await?;
+    Ok(services
+        .sign_in(&server::web_session().await?, &actor)
+        .await?)
 }
 
 #[server(endpoint = "logout")]

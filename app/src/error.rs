@@ -24,6 +24,9 @@ pub enum AppError {
     LoginFailed,
     #[error("{0}")]
     HostUnreachable(String),
+    /// The session is over; the message says why.
+    #[error("{message}")]
+    Ended { code: String, message: String },
     #[error("something went wrong on the server; the details are in its log")]
     Internal,
     /// The request itself failed (network, encoding).
@@ -48,6 +51,7 @@ impl AppError {
             AppError::Invalid { .. } => 400,
             AppError::Conflict(_) => 409,
             AppError::HostUnreachable(_) => 502,
+            AppError::Ended { .. } => 410,
             AppError::Internal | AppError::Request(_) => 500,
         }
     }

@@ -4,9 +4,9 @@
 use domain::GrantedAccount;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
-use crate::error::{AppError, ErrorPage};
+use crate::error::{AppError, ErrorPage, form_error};
+use crate::session_page::StartSession;
 
 #[server(endpoint = "granted_accounts")]
 pub async fn granted_accounts() -> Result<Vec<GrantedAccount>, AppError> {
@@ -14,20 +14,14 @@ pub async fn granted_accounts() -> Result<Vec<GrantedAccount>, AppError> {
     Ok(crate::server::services()?.granted_accounts(&actor).await?)
 }
 
-#[server(endpoint = "login_target")]
-pub async fn login_target(host_account_id: i64) -> Result<GrantedAccount, AppError> {
-    let actor = crate::server::current_actor().await?;
-    Ok(crate::server::services()?
-        .granted_account(&actor, domain::HostAccountId(host_account_id))
-        .await?)
-}
-
 #[component]
 pub fn HostOperationsPage() -> impl IntoView {
     let accounts = Resource::new(|| (), |_| granted_accounts());
+    let start = ServerAction::<StartSession>::new();
     view! {
         <Title text="Host Operations · Tandem"/>
         <h1>"Host Operations"</h1>
+        {form_error(start.value())}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match accounts.await {
@@ -46,44 +40,15 @@ pub fn HostOperationsPage() -> impl IntoView {
                                         <td>{format!("{}:{}", account.address, account.port)}</td>
                                         <td>{account.login}</td>
                                         <td>
-                                            <form method="get" action=format!("/operation/hosts/{}/login", account.host_account_id)>
+                                            <ActionForm action=start>
+                                                <input type="hidden" name="host_account_id" value=account.host_account_id.0/>
                                                 <button type="submit">"Login"</button>
-                                            </form>
+                                            </ActionForm>
                                         </td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// Where Login leads. The permission check is real; the terminal itself
-/// arrives with the web terminal.
-#[component]
-pub fn TerminalPage() -> impl IntoView {
-    let params = use_params_map();
-    let target = Resource::new(
-        move || params.with(|params| params.get("account_id")),
-        |id| async move {
-            match id.and_then(|id| id.parse::<i64>().ok()) {
-                Some(id) => login_target(id).await,
-                None => Err(AppError::NotFound("host account".to_owned())),
-            }
-        },
-    );
-    view! {
-        <Title text="Session · Tandem"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match target.await {
-                    Err(error) => view! { <ErrorPage error/> }.into_any(),
-                    Ok(account) => view! {
-                        <h1>{format!("{}@{}", account.login, account.host_name)}</h1>
-                        <p role="status">"The web terminal is not available yet."</p>
                     }.into_any(),
                 }
             })}

@@ -7,6 +7,9 @@ pub mod error;
 pub mod host_operations;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod session_page;
+#[cfg(feature = "hydrate")]
+mod terminal;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -16,16 +19,25 @@ use leptos_router::{SsrMode, path};
 use crate::admin::{GrantsPage, HostAccountsPage, HostsPage, ProjectsPage, UsersPage};
 use crate::auth::{LoginPage, NavigationBar, SignedInUser, current_user};
 use crate::error::AppError;
-use crate::host_operations::{HostOperationsPage, TerminalPage};
+use crate::host_operations::HostOperationsPage;
+use crate::session_page::SessionPage;
+
+/// Where the browser finds the xterm modules Tandem serves.
+const IMPORT_MAP: &str =
+    r#"{"imports":{"xterm":"/vendor/xterm.mjs","xterm-addon-fit":"/vendor/xterm-addon-fit.mjs"}}"#;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
+                // The terminal's bindings import xterm as bare module names;
+                // this map must come before any module script.
+                <script type="importmap" inner_html=IMPORT_MAP></script>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href="/vendor/xterm.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -44,6 +56,13 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let user: UserResource = Resource::new(|| (), |_| current_user());
     provide_context(user);
+    // Effects run only in the browser, once the page is interactive: mark
+    // it, so that scripts (and tests) can tell.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     // Every route renders fully before the response starts, so a page can
     // still set its HTTP status (403, 404) from the data it loads.
@@ -57,7 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/operation/hosts"/> } ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/hosts") view=HostOperationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/operation/hosts/:account_id/login") view=TerminalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/projects") view=ProjectsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/hosts") view=HostsPage ssr=SsrMode::Async/>

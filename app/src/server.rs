@@ -10,8 +10,6 @@ use tower_sessions::Session;
 
 use crate::error::AppError;
 
-const USER_ID_KEY: &str = "user_id";
-
 pub fn services() -> Result<Services, AppError> {
     use_context::<Services>().ok_or_else(|| {
         tracing::error!("Services missing from the Leptos context");
@@ -29,33 +27,16 @@ pub async fn web_session() -> Result<Session, AppError> {
 /// The signed-in, enabled user, or `NotSignedIn`.
 pub async fn current_actor() -> Result<Actor, AppError> {
     let session = web_session().await?;
-    let user_id: Option<i64> = session.get(USER_ID_KEY).await.map_err(internal)?;
-    let Some(user_id) = user_id else {
-        return Err(AppError::NotSignedIn);
-    };
-    match services()?.actor(domain::UserId(user_id)).await? {
-        Some(actor) => Ok(actor),
-        None => {
-            // The user was disabled or deleted: end this sign-in for good.
-            session.flush().await.map_err(internal)?;
-            Err(AppError::NotSignedIn)
-        }
-    }
+    services()?
+        .signed_in_actor(&session)
+        .await?
+        .ok_or(AppError::NotSignedIn)
 }
 
 pub async fn current_admin() -> Result<(Actor, Admin), AppError> {
     let actor = current_actor().await?;
     let admin = actor.require_admin()?;
     Ok((actor, admin))
-}
-
-pub async fn sign_in(session: &Session, actor: &Actor) -> Result<(), AppError> {
-    // A new id at sign-in, so a session id planted before it is worthless.
-    session.cycle_id().await.map_err(internal)?;
-    session
-        .insert(USER_ID_KEY, actor.id.0)
-        .await
-        .map_err(internal)
 }
 
 pub async fn client_address() -> Result<IpAddr, AppError> {
@@ -82,6 +63,10 @@ impl From<ServiceError> for AppError {
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::LoginFailed => AppError::LoginFailed,
             ServiceError::HostUnreachable(message) => AppError::HostUnreachable(message),
+            ServiceError::Ended(end) => AppError::Ended {
+                code: end.code().to_owned(),
+                message: end.message().to_owned(),
+            },
             ServiceError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 AppError::Internal

@@ -324,6 +324,11 @@ async fn serve(services: Services, addr: &str) -> anyhow::Result<()> {
     let mut leptos_options = get_configuration(None)
         .context("reading the Leptos configuration")?
         .leptos_options;
+    // Set at compile time by cargo-leptos; a plain `cargo build` leaves it
+    // empty, and the page would then load no WASM.
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "tandem".into();
+    }
     leptos_options.site_addr = addr
         .parse()
         .with_context(|| format!("TANDEM_ADDR {addr:?} is not an address and port"))?;

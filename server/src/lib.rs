@@ -1,14 +1,18 @@
 //! The Tandem web server: the axum router around the Leptos app, the web
-//! session layer and the cross-site request guard.
+//! session layer, the terminal WebSocket and the cross-site request guard.
+
+mod terminal_socket;
+mod vendor;
 
 use std::net::SocketAddr;
 
 use app::{App, shell};
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use services::Services;
@@ -31,6 +35,8 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .with_expiry(Expiry::OnInactivity(idle));
     let context_services = services.clone();
     Router::new()
+        .route("/sessions/{id}/terminal", get(terminal_socket::upgrade))
+        .merge(vendor::routes())
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -41,6 +47,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(Extension(services))
         .layer(web_sessions)
         .layer(middleware::from_fn(reject_cross_site_writes))
         .with_state(leptos_options)

@@ -12,7 +12,7 @@ mod values;
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use records::{
     GrantId, GrantRecord, GrantedAccount, HostAccountId, HostAccountRecord, HostId, HostRecord,
-    ProjectId, ProjectRecord, SecretKind, UserId, UserRecord,
+    OmSessionId, OmSessionRecord, ProjectId, ProjectRecord, SecretKind, UserId, UserRecord,
 };
 pub use role::Role;
 pub use session_end::SessionEnd;

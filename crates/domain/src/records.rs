@@ -21,7 +21,14 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, ProjectId, HostId, HostAccountId, GrantId);
+id_type!(
+    UserId,
+    ProjectId,
+    HostId,
+    HostAccountId,
+    GrantId,
+    OmSessionId
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
@@ -110,4 +117,16 @@ pub struct GrantedAccount {
     pub address: String,
     pub port: u16,
     pub login: String,
+}
+
+/// An O&M session as its session page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OmSessionRecord {
+    pub id: OmSessionId,
+    pub account: GrantedAccount,
+    pub creator: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    /// Why it ended, once it has: `(code, message)`.
+    pub ended: Option<(String, String)>,
 }

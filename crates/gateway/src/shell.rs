@@ -97,8 +97,19 @@ pub async fn open_shell(
             .channel_open_session()
             .await
             .map_err(|error| connect_error(&error, &failure))?;
+        // Browsers speak UTF-8; hosts that accept LANG (Debian's default)
+        // then give the shell a UTF-8 locale, as OpenSSH's client would.
+        let _ = channel.set_env(false, "LANG", "C.UTF-8").await;
         channel
-            .request_pty(true, "xterm-256color", u32::from(cols), u32::from(rows), 0, 0, &[])
+            .request_pty(
+                true,
+                "xterm-256color",
+                u32::from(cols),
+                u32::from(rows),
+                0,
+                0,
+                &[],
+            )
             .await
             .map_err(|error| connect_error(&error, &failure))?;
         channel
@@ -145,7 +156,11 @@ pub async fn open_shell(
         while let Some(message) = reader.wait().await {
             match message {
                 ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
-                    if event_sender.send(ShellEvent::Output(data.to_vec())).await.is_err() {
+                    if event_sender
+                        .send(ShellEvent::Output(data.to_vec()))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }

@@ -50,14 +50,25 @@ fn type_line(shell: &Shell, line: &str) {
 #[tokio::test]
 async fn a_password_shell_runs_commands_and_follows_resizes() {
     let sshd = Sshd::start();
-    let mut shell = open_shell(target(sshd.port, &sshd.host_key_fingerprint, password()), 80, 24, TIMEOUTS)
-        .await
-        .unwrap();
+    let mut shell = open_shell(
+        target(sshd.port, &sshd.host_key_fingerprint, password()),
+        80,
+        24,
+        TIMEOUTS,
+    )
+    .await
+    .unwrap();
     type_line(&shell, "echo $((6*7))");
     read_until(&mut shell, "42").await;
     type_line(&shell, "stty size");
     read_until(&mut shell, "24 80").await;
-    shell.commands.send(ShellCommand::Resize { cols: 132, rows: 43 }).unwrap();
+    shell
+        .commands
+        .send(ShellCommand::Resize {
+            cols: 132,
+            rows: 43,
+        })
+        .unwrap();
     type_line(&shell, "stty size");
     read_until(&mut shell, "43 132").await;
     type_line(&shell, "echo $TERM");
@@ -80,9 +91,14 @@ async fn a_password_shell_runs_commands_and_follows_resizes() {
 async fn a_private_key_logs_in_too() {
     let sshd = Sshd::start();
     let key = Credential::PrivateKey(sshd.client_private_key.clone());
-    let mut shell = open_shell(target(sshd.port, &sshd.host_key_fingerprint, key), 80, 24, TIMEOUTS)
-        .await
-        .unwrap();
+    let mut shell = open_shell(
+        target(sshd.port, &sshd.host_key_fingerprint, key),
+        80,
+        24,
+        TIMEOUTS,
+    )
+    .await
+    .unwrap();
     type_line(&shell, "echo key-$((40+2))");
     read_until(&mut shell, "key-42").await;
 }
@@ -100,7 +116,13 @@ async fn another_host_key_is_refused_before_authenticating() {
 async fn a_wrong_password_is_rejected_by_the_host() {
     let sshd = Sshd::start();
     let wrong = Credential::Password("not-the-password".to_owned());
-    let result = open_shell(target(sshd.port, &sshd.host_key_fingerprint, wrong), 80, 24, TIMEOUTS).await;
+    let result = open_shell(
+        target(sshd.port, &sshd.host_key_fingerprint, wrong),
+        80,
+        24,
+        TIMEOUTS,
+    )
+    .await;
     assert_eq!(result.err(), Some(SessionEnd::AuthenticationRejected));
 }
 
@@ -122,5 +144,9 @@ async fn a_silent_peer_is_t_514_after_the_connect_timeout() {
     let started = Instant::now();
     let result = open_shell(target(silent.port, any, password()), 80, 24, timeouts).await;
     assert_eq!(result.err(), Some(SessionEnd::HostTimeout));
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -132,7 +132,10 @@ fn split(frame: &[u8]) -> Result<(u8, &[u8]), DecodeError> {
     if frame.len() > MAX_FRAME_BYTES + 1 {
         return Err(DecodeError::TooBig(frame.len()));
     }
-    frame.split_first().map(|(tag, payload)| (*tag, payload)).ok_or(DecodeError::Empty)
+    frame
+        .split_first()
+        .map(|(tag, payload)| (*tag, payload))
+        .ok_or(DecodeError::Empty)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, DecodeError> {
@@ -146,10 +149,15 @@ mod tests {
     #[test]
     fn client_messages_round_trip() {
         for message in [
-            ClientMsg::Hello { version: PROTOCOL_VERSION },
+            ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+            },
             ClientMsg::Input("ls -l ✓ 中文 🚀\r".as_bytes().to_vec()),
             ClientMsg::Input(vec![0x1b, 0xff, 0x00]),
-            ClientMsg::Resize { cols: 120, rows: 40 },
+            ClientMsg::Resize {
+                cols: 120,
+                rows: 40,
+            },
         ] {
             assert_eq!(ClientMsg::decode(&message.encode()), Ok(message));
         }
@@ -159,7 +167,10 @@ mod tests {
     fn server_messages_round_trip() {
         for message in [
             ServerMsg::Output(b"\x1b[31mred\x1b[0m".to_vec()),
-            ServerMsg::Event(ServerEvent::Welcome { version: 1, read_only: false }),
+            ServerMsg::Event(ServerEvent::Welcome {
+                version: 1,
+                read_only: false,
+            }),
             ServerMsg::Event(ServerEvent::Reset { cols: 80, rows: 24 }),
             ServerMsg::Event(ServerEvent::Ended {
                 code: "T_514".to_owned(),
@@ -172,17 +183,29 @@ mod tests {
 
     #[test]
     fn terminal_bytes_cost_one_byte_of_framing() {
-        assert_eq!(ClientMsg::Input(b"a".to_vec()).encode(), vec![TAG_BYTES, b'a']);
+        assert_eq!(
+            ClientMsg::Input(b"a".to_vec()).encode(),
+            vec![TAG_BYTES, b'a']
+        );
     }
 
     #[test]
     fn bad_frames_are_refused_with_a_reason() {
         assert_eq!(ClientMsg::decode(&[]), Err(DecodeError::Empty));
         assert_eq!(ClientMsg::decode(&[9, 1]), Err(DecodeError::UnknownTag(9)));
-        assert!(matches!(ClientMsg::decode(&[TAG_JSON, b'{']), Err(DecodeError::Malformed(_))));
+        assert!(matches!(
+            ClientMsg::decode(&[TAG_JSON, b'{']),
+            Err(DecodeError::Malformed(_))
+        ));
         let negative = [&[TAG_JSON][..], br#"{"type":"resize","cols":-1,"rows":2}"#].concat();
-        assert!(matches!(ClientMsg::decode(&negative), Err(DecodeError::Malformed(_))));
+        assert!(matches!(
+            ClientMsg::decode(&negative),
+            Err(DecodeError::Malformed(_))
+        ));
         let huge = vec![TAG_BYTES; MAX_FRAME_BYTES + 2];
-        assert_eq!(ClientMsg::decode(&huge), Err(DecodeError::TooBig(MAX_FRAME_BYTES + 2)));
+        assert_eq!(
+            ClientMsg::decode(&huge),
+            Err(DecodeError::TooBig(MAX_FRAME_BYTES + 2))
+        );
     }
 }

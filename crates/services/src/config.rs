@@ -22,8 +22,15 @@ pub struct Config {
     /// A signed-in browser is signed out after this long without a request.
     pub web_session_idle: Duration,
     pub login_limits: LoginLimits,
-    /// How long fetching a host key may take before giving up.
+    /// Reaching a host, the SSH handshake and authentication, together.
     pub connect_timeout: Duration,
+    /// How often an idle SSH connection is probed.
+    pub keepalive_interval: Duration,
+    /// Unanswered probes after which a host counts as gone (T_514).
+    pub keepalive_max: usize,
+    /// How long a session waits for its creator's browser to come back
+    /// after the connection dropped (a reload, a network blip).
+    pub reconnect_grace: Duration,
 }
 
 impl Config {
@@ -38,6 +45,9 @@ impl Config {
             web_session_idle: Duration::from_secs(8 * 3600),
             login_limits: LoginLimits::default(),
             connect_timeout: Duration::from_secs(10),
+            keepalive_interval: Duration::from_secs(15),
+            keepalive_max: 3,
+            reconnect_grace: Duration::from_secs(30),
         }
     }
 

@@ -22,6 +22,9 @@ pub enum ServiceError {
     /// A host could not be reached; the text says why and is safe to show.
     #[error("{0}")]
     HostUnreachable(String),
+    /// The session is over, for this reason.
+    #[error("{}", .0.message())]
+    Ended(domain::SessionEnd),
     /// Anything else: logged with its cause, shown as a generic failure.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),

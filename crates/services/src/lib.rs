@@ -8,10 +8,12 @@ mod error;
 mod grants;
 mod host_accounts;
 mod hosts;
+mod om_sessions;
 pub use hosts::{FetchedHostKey, HostForm};
 mod passwords;
 mod projects;
 mod secrets;
+mod terminal;
 mod users;
 mod web_sessions;
 
@@ -25,6 +27,7 @@ pub use access::{Actor, Admin};
 pub use config::Config;
 pub use error::ServiceError;
 pub use secrets::SecretBox;
+pub use terminal::{Attachment, LiveSession};
 pub use users::FirstAdmin;
 pub use web_sessions::WebSessionStore;
 
@@ -36,6 +39,7 @@ pub struct Services {
     /// A std Mutex: every use is a short, synchronous update, never held
     /// across an await.
     login_limiter: Arc<Mutex<LoginLimiter>>,
+    live: Arc<terminal::LiveSessions>,
 }
 
 impl Services {
@@ -56,7 +60,12 @@ impl Services {
             login_limiter: Arc::new(Mutex::new(LoginLimiter::new(config.login_limits))),
             secrets: Arc::new(secrets),
             config: Arc::new(config),
+            live: Arc::default(),
         };
+        services
+            .close_orphaned_sessions()
+            .await
+            .map_err(|error| anyhow::anyhow!("closing sessions of a previous run: {error:?}"))?;
         let first_admin = services
             .ensure_first_admin()
             .await

@@ -6,8 +6,43 @@ use chrono::{DateTime, Utc};
 use db::entities::web_session;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use tower_sessions_core::Session;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
+
+use crate::{Actor, ServiceError, Services};
+
+/// The key under which a signed-in browser's user id is kept.
+const USER_ID_KEY: &str = "user_id";
+
+impl Services {
+    /// The signed-in, enabled user of a browser, if any. A sign-in whose
+    /// user was disabled since is ended here.
+    pub async fn signed_in_actor(&self, session: &Session) -> Result<Option<Actor>, ServiceError> {
+        let user_id: Option<i64> = session.get(USER_ID_KEY).await.map_err(web_session_error)?;
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
+        let actor = self.actor(domain::UserId(user_id)).await?;
+        if actor.is_none() {
+            session.flush().await.map_err(web_session_error)?;
+        }
+        Ok(actor)
+    }
+
+    pub async fn sign_in(&self, session: &Session, actor: &Actor) -> Result<(), ServiceError> {
+        // A new id at sign-in, so a session id planted before it is worthless.
+        session.cycle_id().await.map_err(web_session_error)?;
+        session
+            .insert(USER_ID_KEY, actor.id.0)
+            .await
+            .map_err(web_session_error)
+    }
+}
+
+fn web_session_error(error: tower_sessions_core::session::Error) -> ServiceError {
+    ServiceError::Internal(error.into())
+}
 
 #[derive(Debug, Clone)]
 pub struct WebSessionStore {

@@ -136,7 +136,8 @@ fn sshd_config(dir: &Path, host_key: &Path, port: u16) -> String {
          PrintMotd no\n\
          PrintLastLog no\n\
          MaxStartups 200:30:300\n\
-         MaxSessions 100\n",
+         MaxSessions 100\n\
+         AcceptEnv LANG LC_*\n",
         host_key = host_key.display(),
         pid = dir.join("sshd.pid").display(),
         authorized = dir.join("authorized_keys").display(),

@@ -1,0 +1,188 @@
+//! The browser side of a terminal: xterm.js over the terminal WebSocket.
+//! Compiled for the browser only.
+
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
+use gloo_net::websocket::Message;
+use gloo_net::websocket::futures::WebSocket;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use web_sys::HtmlElement;
+use xterm_js_rs::addons::fit::FitAddon;
+use xterm_js_rs::{BoolOptionKey, RendererType, Terminal, TerminalOptions};
+
+use crate::session_page::TerminalStatus;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The same xterm.js `Terminal`, seen through its `write(Uint8Array)`.
+    /// The crate's `write_utf8` hands over a view into WASM memory, which
+    /// xterm reads later, after the memory was reused: this passes a copy.
+    type ByteWriter;
+
+    #[wasm_bindgen(method, js_name = "write")]
+    fn write(this: &ByteWriter, data: &js_sys::Uint8Array);
+}
+
+/// Opens the terminal in `container` and connects it to session `id`. The
+/// terminal lives as long as the page.
+pub fn start(id: i64, container: HtmlElement, status: RwSignal<TerminalStatus>) {
+    let options = TerminalOptions::new();
+    // The DOM renderer keeps the text in the page (selectable, testable).
+    options.set_renderer_type(RendererType::Dom);
+    options.set_cursor_blink(true);
+    options.set_scrollback(5000);
+    options.set_font_family("ui-monospace, 'DejaVu Sans Mono', Menlo, monospace");
+    options.set_font_size(14);
+    let terminal = Terminal::new(&options);
+    let fit = FitAddon::new();
+    terminal.load_addon(
+        AsRef::<wasm_bindgen::JsValue>::as_ref(&fit)
+            .clone()
+            .unchecked_into(),
+    );
+    terminal.open(container);
+    fit.fit();
+    terminal.focus();
+
+    let (outgoing, outgoing_queue) = mpsc::unbounded::<ClientMsg>();
+    let _ = outgoing.unbounded_send(ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+    });
+    let _ = outgoing.unbounded_send(size_of(&terminal));
+
+    forward_keystrokes(&terminal, outgoing.clone());
+    forward_resizes(&terminal, outgoing.clone());
+    follow_window_size(fit);
+
+    let url = socket_url(id);
+    match WebSocket::open(&url) {
+        Ok(socket) => {
+            let (sink, stream) = socket.split();
+            spawn_local(send_all(sink, outgoing_queue));
+            spawn_local(receive_all(stream, terminal, status));
+        }
+        Err(error) => status.set(TerminalStatus::Lost(format!("Could not connect: {error}"))),
+    }
+}
+
+fn socket_url(id: i64) -> String {
+    let location = window().location();
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss",
+        _ => "ws",
+    };
+    let host = location.host().unwrap_or_default();
+    format!("{scheme}://{host}/sessions/{id}/terminal")
+}
+
+fn size_of(terminal: &Terminal) -> ClientMsg {
+    ClientMsg::Resize {
+        cols: u16::try_from(terminal.get_cols()).unwrap_or(u16::MAX),
+        rows: u16::try_from(terminal.get_rows()).unwrap_or(u16::MAX),
+    }
+}
+
+fn forward_keystrokes(terminal: &Terminal, outgoing: mpsc::UnboundedSender<ClientMsg>) {
+    let on_data = Closure::<dyn FnMut(String)>::new(move |data: String| {
+        // A large paste goes in frames the server accepts.
+        for chunk in data.as_bytes().chunks(MAX_FRAME_BYTES) {
+            let _ = outgoing.unbounded_send(ClientMsg::Input(chunk.to_vec()));
+        }
+    });
+    terminal.on_data(on_data.as_ref().unchecked_ref());
+    on_data.forget();
+}
+
+fn forward_resizes(terminal: &Terminal, outgoing: mpsc::UnboundedSender<ClientMsg>) {
+    let resized: Terminal = AsRef::<wasm_bindgen::JsValue>::as_ref(terminal)
+        .clone()
+        .unchecked_into();
+    let on_resize = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(move |_| {
+        let _ = outgoing.unbounded_send(size_of(&resized));
+    });
+    terminal.on_resize(on_resize.as_ref().unchecked_ref());
+    on_resize.forget();
+}
+
+fn follow_window_size(fit: FitAddon) {
+    let on_resize = Closure::<dyn FnMut()>::new(move || fit.fit());
+    let _ = window().add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
+    on_resize.forget();
+}
+
+async fn send_all(
+    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut queue: mpsc::UnboundedReceiver<ClientMsg>,
+) {
+    while let Some(message) = queue.next().await {
+        if sink.send(Message::Bytes(message.encode())).await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn receive_all(
+    mut stream: futures::stream::SplitStream<WebSocket>,
+    terminal: Terminal,
+    status: RwSignal<TerminalStatus>,
+) {
+    while let Some(message) = stream.next().await {
+        let frame = match message {
+            Ok(Message::Bytes(frame)) => frame,
+            Ok(Message::Text(_)) => continue,
+            Err(error) => {
+                lost(
+                    &terminal,
+                    status,
+                    format!("Connection lost ({error}). Reload the page to reconnect."),
+                );
+                return;
+            }
+        };
+        match ServerMsg::decode(&frame) {
+            Ok(ServerMsg::Output(bytes)) => {
+                terminal
+                    .unchecked_ref::<ByteWriter>()
+                    .write(&js_sys::Uint8Array::from(bytes.as_slice()));
+            }
+            Ok(ServerMsg::Event(event)) => handle_event(&terminal, status, event),
+            Err(error) => leptos::logging::warn!("ignoring a frame: {error}"),
+        }
+    }
+    if matches!(
+        status.get_untracked(),
+        TerminalStatus::Connecting | TerminalStatus::Live
+    ) {
+        lost(
+            &terminal,
+            status,
+            "Connection lost. Reload the page to reconnect.".to_owned(),
+        );
+    }
+}
+
+fn handle_event(terminal: &Terminal, status: RwSignal<TerminalStatus>, event: ServerEvent) {
+    match event {
+        ServerEvent::Welcome { read_only, .. } => {
+            terminal.set_bool_option(BoolOptionKey::DisableStdin, read_only);
+        }
+        ServerEvent::Connecting => status.set(TerminalStatus::Connecting),
+        ServerEvent::Connected => status.set(TerminalStatus::Live),
+        ServerEvent::Reset { .. } => terminal.reset(),
+        ServerEvent::Resized { .. } => {}
+        ServerEvent::Ended { message, .. } => {
+            terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+            status.set(TerminalStatus::Ended(message));
+        }
+    }
+}
+
+fn lost(terminal: &Terminal, status: RwSignal<TerminalStatus>, message: String) {
+    terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+    status.set(TerminalStatus::Lost(message));
+}

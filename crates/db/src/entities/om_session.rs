@@ -1,0 +1,24 @@
+//! An O&M session: one SSH shell opened by its creator through a host
+//! account.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "om_sessions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub creator_id: i64,
+    pub host_account_id: i64,
+    /// `active`, `ended` or `failed`.
+    pub state: String,
+    pub started_at: DateTimeUtc,
+    pub ended_at: Option<DateTimeUtc>,
+    /// The `SessionEnd` code, once it is over.
+    pub end_reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,245 @@
+//! O&M sessions: opening a shell through a granted host account, attaching
+//! browsers to it, and ending it with a stored reason.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use db::entities::{host, host_account, om_session, user};
+use domain::{
+    Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord, Port, SecretKind,
+    SessionEnd,
+};
+use gateway::{Credential, ShellEvent, ShellTarget, Timeouts};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::terminal::{Attachment, LiveSession};
+use crate::{Actor, ServiceError, Services};
+
+/// The terminal size until the browser reports its own.
+const INITIAL_COLS: u16 = 80;
+const INITIAL_ROWS: u16 = 24;
+
+const ACTIVE: &str = "active";
+
+impl Services {
+    /// Opens a session through a host account granted to the actor. The SSH
+    /// connection is made in the background; its outcome reaches the
+    /// session page over the terminal socket.
+    pub async fn start_session(
+        &self,
+        actor: &Actor,
+        account_id: HostAccountId,
+    ) -> Result<OmSessionId, ServiceError> {
+        self.granted_account(actor, account_id).await?;
+        let target = self.shell_target(account_id).await?;
+        let row = om_session::ActiveModel {
+            creator_id: Set(actor.id.0),
+            host_account_id: Set(account_id.0),
+            state: Set(ACTIVE.to_owned()),
+            started_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        let id = OmSessionId(row.id);
+        let session = LiveSession::new(id, actor.id, INITIAL_COLS, INITIAL_ROWS);
+        self.live.insert(session.clone());
+        tracing::info!(session = %id, user = %actor.username, account = %account_id, "session started");
+        tokio::spawn(self.clone().run_session(session, target));
+        Ok(id)
+    }
+
+    async fn run_session(self, session: Arc<LiveSession>, target: ShellTarget) {
+        let timeouts = Timeouts {
+            connect: self.config.connect_timeout,
+            keepalive_interval: self.config.keepalive_interval,
+            keepalive_max: self.config.keepalive_max,
+        };
+        let mut shell =
+            match gateway::open_shell(target, INITIAL_COLS, INITIAL_ROWS, timeouts).await {
+                Ok(shell) => shell,
+                Err(end) => return self.end_session(session.id, end).await,
+            };
+        session.connected(shell.commands.clone());
+        // A session ended while connecting closes the fresh shell at once.
+        if session.end().is_some() {
+            let _ = shell.commands.send(gateway::ShellCommand::Close);
+        }
+        while let Some(event) = shell.events.recv().await {
+            match event {
+                ShellEvent::Output(bytes) => session.output(bytes),
+                ShellEvent::Closed(end) => {
+                    let end = end.unwrap_or(SessionEnd::ConnectionFailed);
+                    return self.end_session(session.id, end).await;
+                }
+            }
+        }
+    }
+
+    /// Ends a live session for everyone and stores why. Does nothing when it
+    /// has already ended.
+    pub(crate) async fn end_session(&self, id: OmSessionId, end: SessionEnd) {
+        let Some(session) = self.live.get(id) else {
+            return;
+        };
+        if !session.finish(end.clone()) {
+            return;
+        }
+        self.live.remove(id);
+        tracing::info!(session = %id, code = end.code(), "session ended");
+        if let Err(error) = self.store_end(id, &end).await {
+            tracing::error!(session = %id, %error, "storing the end of a session failed");
+        }
+    }
+
+    async fn store_end(&self, id: OmSessionId, end: &SessionEnd) -> Result<(), sea_orm::DbErr> {
+        let row = om_session::ActiveModel {
+            id: Set(id.0),
+            state: Set(if end.is_failure() { "failed" } else { "ended" }.to_owned()),
+            ended_at: Set(Some(Utc::now())),
+            end_reason: Set(Some(end.code().to_owned())),
+            ..Default::default()
+        };
+        row.update(&self.db).await.map(|_| ())
+    }
+
+    /// Marks sessions left active by a previous run as ended: their shells
+    /// died with that process.
+    pub(crate) async fn close_orphaned_sessions(&self) -> Result<(), ServiceError> {
+        om_session::Entity::update_many()
+            .col_expr(om_session::Column::State, "ended".into())
+            .col_expr(om_session::Column::EndedAt, Utc::now().into())
+            .col_expr(
+                om_session::Column::EndReason,
+                SessionEnd::ServerStopped.code().into(),
+            )
+            .filter(om_session::Column::State.eq(ACTIVE))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The creator's Exit session.
+    pub async fn close_session(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
+        let session = self
+            .live
+            .get(id)
+            .ok_or(ServiceError::NotFound("live session"))?;
+        if session.creator != actor.id {
+            return Err(ServiceError::Forbidden);
+        }
+        self.end_session(id, SessionEnd::ClosedByCreator).await;
+        Ok(())
+    }
+
+    /// Attaches a browser of the actor to a live session: its creator, who
+    /// must still hold the grant.
+    pub async fn attach_terminal(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<(Arc<LiveSession>, Attachment), ServiceError> {
+        let record = self.session_record(actor, id).await?;
+        if let Some((code, _)) = record.ended {
+            return Err(ServiceError::Ended(
+                SessionEnd::from_code(&code).unwrap_or(SessionEnd::ServerStopped),
+            ));
+        }
+        let session = self
+            .live
+            .get(id)
+            .ok_or(ServiceError::NotFound("live session"))?;
+        let attachment = session.attach();
+        Ok((session, attachment))
+    }
+
+    /// Called when a browser's socket closes. When it was the creator's
+    /// last, the session ends unless they come back within the grace period.
+    pub fn detach_terminal(&self, session: &Arc<LiveSession>) {
+        let Some(generation) = session.detach() else {
+            return;
+        };
+        let services = self.clone();
+        let session = session.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(services.config.reconnect_grace).await;
+            if session.grace_expired(generation) {
+                services
+                    .end_session(session.id, SessionEnd::CreatorGone)
+                    .await;
+            }
+        });
+    }
+
+    /// The session as its page shows it; only its creator may see it, and
+    /// only while they hold the grant.
+    pub async fn session_record(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<OmSessionRecord, ServiceError> {
+        let row = om_session::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound("session"))?;
+        if row.creator_id != actor.id.0 {
+            return Err(ServiceError::Forbidden);
+        }
+        let account = self
+            .granted_account(actor, HostAccountId(row.host_account_id))
+            .await?;
+        let creator = user::Entity::find_by_id(row.creator_id)
+            .one(&self.db)
+            .await?
+            .map(|user| user.username)
+            .unwrap_or_default();
+        let ended = row.end_reason.as_deref().map(|code| {
+            let message =
+                SessionEnd::from_code(code).map_or("The session ended.", |end| end.message());
+            (code.to_owned(), message.to_owned())
+        });
+        Ok(OmSessionRecord {
+            id,
+            account,
+            creator,
+            started_at: row.started_at.to_rfc3339(),
+            ended,
+        })
+    }
+
+    /// Where and how to log in for a host account, with its secret opened.
+    async fn shell_target(&self, account_id: HostAccountId) -> Result<ShellTarget, ServiceError> {
+        let (account, host) = host_account::Entity::find_by_id(account_id.0)
+            .find_also_related(host::Entity)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound("host account"))?;
+        let host = host.ok_or(ServiceError::NotFound("host"))?;
+        let secret = self
+            .secrets
+            .open(&account.secret_sealed)
+            .map_err(ServiceError::Internal)?;
+        let secret =
+            String::from_utf8(secret).map_err(|error| ServiceError::Internal(error.into()))?;
+        let kind = SecretKind::parse(&account.secret_kind)
+            .map_err(|error| ServiceError::Internal(error.into()))?;
+        let stored = |error: domain::ValidationError| ServiceError::Internal(error.into());
+        Ok(ShellTarget {
+            address: HostAddress::parse(&host.address).map_err(stored)?,
+            port: Port::new(u16::try_from(host.port).unwrap_or_default()).map_err(stored)?,
+            fingerprint: Fingerprint::parse(&host.host_key_fingerprint).map_err(stored)?,
+            login: account.login,
+            credential: match kind {
+                SecretKind::Password => Credential::Password(secret),
+                SecretKind::PrivateKey => Credential::PrivateKey(secret),
+            },
+        })
+    }
+
+    /// Ends every live session, as when the server shuts down.
+    pub async fn end_all_sessions(&self, end: SessionEnd) {
+        for session in self.live.all() {
+            self.end_session(session.id, end.clone()).await;
+        }
+    }
+}

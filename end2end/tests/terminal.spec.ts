@@ -1,0 +1,118 @@
+import { expect, test, type Page } from "@playwright/test";
+import { startSshd, type TestSshd } from "../sshd";
+
+const ADMIN_PASSWORD = "e2e-admin-password";
+let sshd: TestSshd;
+
+test.beforeAll(async () => {
+  sshd = await startSshd();
+});
+test.afterAll(() => sshd?.stop());
+
+/// Opens a page and waits until it is interactive (hydrated).
+async function open(page: Page, url: string) {
+  await page.goto(url);
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
+async function logIn(page: Page, username: string, password: string) {
+  await open(page, "/login");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { name: "Host Operations" })).toBeVisible();
+}
+
+/// The admin adds the test sshd as a host (confirming its key with Fetch
+/// host key), an account on it, and grants it to themselves.
+async function addTestHost(page: Page, hostName: string) {
+  await open(page, "/admin/projects");
+  const projects = page.getByRole("region", { name: "New project" });
+  await projects.getByLabel("Name").fill(`lab-${hostName}`);
+  await projects.getByRole("button", { name: "Create project" }).click();
+  await expect(page.getByRole("cell", { name: `lab-${hostName}`, exact: true })).toBeVisible();
+
+  await open(page, "/admin/hosts");
+  const hosts = page.getByRole("region", { name: "New host" });
+  await hosts.getByLabel("Project").selectOption({ label: `lab-${hostName}` });
+  await hosts.getByLabel("Name").fill(hostName);
+  await hosts.getByLabel("Address").fill("127.0.0.1");
+  await hosts.getByLabel("Port").fill(String(sshd.port));
+  await hosts.getByRole("button", { name: "Fetch host key" }).click();
+  await expect(hosts.getByRole("status")).toContainText(sshd.fingerprint);
+  await expect(hosts.getByLabel("Host key")).toHaveValue(sshd.fingerprint);
+  await hosts.getByRole("button", { name: "Create host" }).click();
+  await expect(page.getByRole("cell", { name: hostName, exact: true })).toBeVisible();
+
+  await open(page, "/admin/host-accounts");
+  const accounts = page.getByRole("region", { name: "New host account" });
+  await accounts.getByLabel("Host").selectOption({ label: `${hostName} (lab-${hostName})` });
+  await accounts.getByLabel("Login").fill(sshd.user);
+  await accounts.getByLabel("Secret", { exact: true }).fill(sshd.password);
+  await accounts.getByRole("button", { name: "Create account" }).click();
+
+  await open(page, "/admin/grants");
+  const grants = page.getByRole("region", { name: "New grant" });
+  await grants.getByLabel("User").selectOption({ label: "admin" });
+  await grants.getByLabel("Host account").selectOption({ label: `${sshd.user}@${hostName} (lab-${hostName})` });
+  await grants.getByRole("button", { name: "Grant" }).click();
+  await expect(page.getByRole("cell", { name: `${sshd.user}@${hostName} (lab-${hostName})` })).toBeVisible();
+}
+
+const terminalText = (page: Page) => page.locator(".xterm-rows");
+
+async function typeLine(page: Page, line: string) {
+  await page.locator(".xterm-helper-textarea").focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press("Enter");
+}
+
+test("an operator works in a real shell in the browser", async ({ page }) => {
+  await logIn(page, "admin", ADMIN_PASSWORD);
+  await addTestHost(page, "sshd-1");
+
+  await open(page, "/operation/hosts");
+  await page.getByRole("row").filter({ hasText: "sshd-1" }).getByRole("button", { name: "Login" }).click();
+  await expect(page).toHaveURL(/\/sessions\/\d+$/);
+  await expect(page.getByRole("heading", { name: `${sshd.user}@sshd-1` })).toBeVisible();
+
+  await typeLine(page, "echo $((6*7))");
+  await expect(terminalText(page)).toContainText("42");
+
+  await typeLine(page, "echo 中文 ✓ 🚀");
+  await expect(terminalText(page)).toContainText("中文 ✓ 🚀");
+
+  // A full-screen program, then the shell's screen back.
+  await typeLine(page, "clear; echo before-vim");
+  await typeLine(page, "vim -u NONE");
+  await expect(terminalText(page)).toContainText("~");
+  await expect(terminalText(page)).not.toContainText("before-vim");
+  await page.keyboard.type(":q");
+  await page.keyboard.press("Enter");
+  await expect(terminalText(page)).toContainText("before-vim");
+
+  // The PTY follows the browser window.
+  const first = await sttySize(page, "before");
+  await page.setViewportSize({ width: 700, height: 500 });
+  const second = await sttySize(page, "after");
+  expect(second.cols).toBeLessThan(first.cols);
+  expect(second.rows).toBeLessThan(first.rows);
+
+  // A reload within the grace period comes back to the same shell.
+  await typeLine(page, "export MARK=still-here");
+  await page.reload();
+  await typeLine(page, "echo $MARK");
+  await expect(terminalText(page)).toContainText("still-here");
+
+  await page.getByRole("button", { name: "Exit session" }).click();
+  await expect(page.getByRole("status")).toContainText("closed");
+});
+
+/// The PTY's size as `stty size` reports it, tagged to tell runs apart.
+async function sttySize(page: Page, tag: string): Promise<{ rows: number; cols: number }> {
+  await typeLine(page, `echo "${tag}:$(stty size)."`);
+  const pattern = new RegExp(`${tag}:(\\d+)\\s(\\d+)\\.`);
+  await expect(terminalText(page)).toContainText(pattern);
+  const match = (await terminalText(page).textContent())!.match(pattern)!;
+  return { rows: Number(match[1]), cols: Number(match[2]) };
+}

@@ -1,0 +1,218 @@
+//! The terminal WebSocket: `/sessions/{id}/terminal`. Checks the sign-in,
+//! the grant and the Origin before upgrading, then relays frames between the
+//! browser and the live session.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Extension, Path};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::OmSessionId;
+use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
+use services::{Actor, Attachment, LiveSession, ServiceError, Services};
+use tokio::sync::broadcast::error::RecvError;
+use tower_sessions::Session;
+
+pub async fn upgrade(
+    Extension(services): Extension<Services>,
+    Path(id): Path<i64>,
+    web_session: Session,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-site WebSocket refused").into_response();
+    }
+    let actor = match services.signed_in_actor(&web_session).await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
+        Err(error) => return refusal(error),
+    };
+    let (session, attachment) = match services.attach_terminal(&actor, OmSessionId(id)).await {
+        Ok(attached) => attached,
+        Err(error) => return refusal(error),
+    };
+    // The transport accepts more than the protocol allows, so an oversized
+    // frame gets a close with a reason rather than a bare disconnect.
+    upgrade
+        .max_message_size(4 * MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            relay(socket, &actor, &session, attachment).await;
+            services.detach_terminal(&session);
+        })
+}
+
+fn refusal(error: ServiceError) -> Response {
+    match error {
+        ServiceError::Forbidden => (StatusCode::FORBIDDEN, "not permitted").into_response(),
+        ServiceError::NotFound(what) => {
+            (StatusCode::NOT_FOUND, format!("no such {what}")).into_response()
+        }
+        ServiceError::Ended(end) => (StatusCode::GONE, end.message()).into_response(),
+        other => {
+            tracing::error!(error = ?other, "terminal socket refused");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A browser's WebSocket must come from a page of this very host.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        _ => false,
+    }
+}
+
+/// Why a socket is closed by the server.
+struct Close {
+    code: u16,
+    reason: String,
+}
+
+impl Close {
+    fn new(code: u16, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+async fn relay(
+    mut socket: WebSocket,
+    actor: &Actor,
+    session: &Arc<LiveSession>,
+    attachment: Attachment,
+) {
+    let close = match relay_until_closed(&mut socket, actor, session, attachment).await {
+        Ok(()) => None,
+        Err(close) => Some(close),
+    };
+    if let Some(close) = close {
+        let _ = socket
+            .send(Message::Close(Some(CloseFrame {
+                code: close.code,
+                reason: close.reason.into(),
+            })))
+            .await;
+    }
+}
+
+async fn relay_until_closed(
+    socket: &mut WebSocket,
+    actor: &Actor,
+    session: &Arc<LiveSession>,
+    mut attachment: Attachment,
+) -> Result<(), Close> {
+    expect_hello(socket).await?;
+    send(
+        socket,
+        ServerMsg::Event(ServerEvent::Welcome {
+            version: PROTOCOL_VERSION,
+            read_only: actor.id != session.creator,
+        })
+        .encode()
+        .into(),
+    )
+    .await?;
+    loop {
+        for frame in std::mem::take(&mut attachment.initial) {
+            let ending = is_end(&frame);
+            send(socket, frame).await?;
+            if ending {
+                return Err(Close::new(close_code::NORMAL, "session ended"));
+            }
+        }
+        tokio::select! {
+            received = attachment.frames.recv() => match received {
+                Ok(frame) => attachment.initial.push(frame),
+                // Fell behind: start again from the current screen.
+                Err(RecvError::Lagged(_)) => attachment = session.resynchronise(),
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            message = socket.recv() => match message {
+                Some(Ok(Message::Binary(frame))) => handle_client_frame(actor, session, &frame)?,
+                Some(Ok(Message::Text(_))) => {
+                    return Err(Close::new(close_code::UNSUPPORTED, "binary frames only"));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return Ok(()),
+                Some(Err(error)) => {
+                    return Err(Close::new(close_code::SIZE, format!("unreadable frame: {error}")));
+                }
+            },
+        }
+    }
+}
+
+fn is_end(frame: &[u8]) -> bool {
+    matches!(
+        ServerMsg::decode(frame),
+        Ok(ServerMsg::Event(ServerEvent::Ended { .. }))
+    )
+}
+
+async fn send(socket: &mut WebSocket, frame: bytes::Bytes) -> Result<(), Close> {
+    socket
+        .send(Message::Binary(frame))
+        .await
+        .map_err(|_| Close::new(close_code::AWAY, "connection lost"))
+}
+
+async fn expect_hello(socket: &mut WebSocket) -> Result<(), Close> {
+    match socket.recv().await {
+        Some(Ok(Message::Binary(frame))) => match decode(&frame)? {
+            ClientMsg::Hello { version } if version == PROTOCOL_VERSION => Ok(()),
+            ClientMsg::Hello { version } => Err(Close::new(
+                close_code::PROTOCOL,
+                format!("protocol version {version} is not supported; reload the page"),
+            )),
+            _ => Err(Close::new(
+                close_code::PROTOCOL,
+                "the first message must be hello",
+            )),
+        },
+        _ => Err(Close::new(
+            close_code::PROTOCOL,
+            "the first message must be hello",
+        )),
+    }
+}
+
+fn decode(frame: &[u8]) -> Result<ClientMsg, Close> {
+    ClientMsg::decode(frame).map_err(|error| {
+        let code = match error {
+            protocol::DecodeError::TooBig(_) => close_code::SIZE,
+            _ => close_code::INVALID,
+        };
+        Close::new(code, error.to_string())
+    })
+}
+
+fn handle_client_frame(actor: &Actor, session: &LiveSession, frame: &[u8]) -> Result<(), Close> {
+    match decode(frame)? {
+        ClientMsg::Input(bytes) => {
+            session.input(actor.id, bytes);
+        }
+        ClientMsg::Resize { cols, rows } => {
+            session.resize(actor.id, cols, rows);
+        }
+        ClientMsg::Hello { .. } => {
+            return Err(Close::new(
+                close_code::PROTOCOL,
+                "hello was already received",
+            ));
+        }
+    }
+    Ok(())
+}

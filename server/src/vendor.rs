@@ -1,0 +1,58 @@
+//! Third-party browser files, taken from `node_modules` at build time (npm
+//! versions pinned by package-lock.json) and served by Tandem itself. The
+//! WASM bindings import `xterm` and `xterm-addon-fit` as ES modules; the
+//! import map in the page points them at the small wrappers below, which
+//! load the UMD builds and re-export what they define.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+const XTERM_JS: &str = include_str!("../../node_modules/xterm/lib/xterm.js");
+const XTERM_CSS: &str = include_str!("../../node_modules/xterm/css/xterm.css");
+const FIT_ADDON_JS: &str =
+    include_str!("../../node_modules/xterm-addon-fit/lib/xterm-addon-fit.js");
+
+const XTERM_MODULE: &str = "import '/vendor/xterm.js';\nexport const Terminal = self.Terminal;\n";
+const FIT_ADDON_MODULE: &str =
+    "import '/vendor/xterm-addon-fit.js';\nexport const FitAddon = self.FitAddon.FitAddon;\n";
+
+fn javascript(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+}
+
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/vendor/xterm.js", get(|| async { javascript(XTERM_JS) }))
+        .route(
+            "/vendor/xterm.mjs",
+            get(|| async { javascript(XTERM_MODULE) }),
+        )
+        .route(
+            "/vendor/xterm-addon-fit.js",
+            get(|| async { javascript(FIT_ADDON_JS) }),
+        )
+        .route(
+            "/vendor/xterm-addon-fit.mjs",
+            get(|| async { javascript(FIT_ADDON_MODULE) }),
+        )
+        .route(
+            "/vendor/xterm.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=86400"),
+                    ],
+                    XTERM_CSS,
+                )
+            }),
+        )
+}
