@@ -72,23 +72,24 @@ test("the admin sets up an operator who sees exactly the granted host", async ({
 
   await operator.getByRole("button", { name: "Login" }).click();
   await expect(operator.getByRole("heading", { name: "postgres@db-1" })).toBeVisible();
+  const sessionUrl = operator.url();
+  expect(sessionUrl).toMatch(/\/sessions\/\d+$/);
 
-  // Refused by URL: the admin pages, and a host account not granted.
+  // Refused by URL: the admin pages, an unknown session, and a session on a
+  // host account whose grant was revoked.
   const usersPage = await operator.goto("/admin/users");
   expect(usersPage?.status()).toBe(403);
   await expect(operator.getByRole("heading", { name: "403 Forbidden" })).toBeVisible();
-  const unknown = await operator.goto("/operation/hosts/9999/login");
+  const unknown = await operator.goto("/sessions/9999");
   expect(unknown?.status()).toBe(404);
 
-  await admin.getByRole("link", { name: "Host accounts" }).click();
-  const anotherAccount = admin.getByRole("region", { name: "New host account" });
-  await anotherAccount.getByLabel("Login").fill("root");
-  await anotherAccount.getByLabel("Secret", { exact: true }).fill("root-secret");
-  await anotherAccount.getByRole("button", { name: "Create account" }).click();
-  const rootRow = admin.getByRole("row").filter({ hasText: "root" });
-  await expect(rootRow).toBeVisible();
-  const ungranted = await operator.goto("/operation/hosts/2/login");
-  expect(ungranted?.status()).toBe(403);
+  await admin.getByRole("link", { name: "Grants" }).click();
+  await admin.getByRole("row").filter({ hasText: "olivia" }).getByRole("button", { name: "Revoke" }).click();
+  await expect(admin.getByRole("cell", { name: "postgres@db-1 (payments)" })).toHaveCount(0);
+  const revoked = await operator.goto(sessionUrl);
+  expect(revoked?.status()).toBe(403);
+  await operator.goto("/operation/hosts");
+  await expect(operator.getByText("No host accounts are granted to you yet")).toBeVisible();
 
   await adminContext.close();
   await operatorContext.close();

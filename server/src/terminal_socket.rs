@@ -94,11 +94,7 @@ async fn relay(
     session: &Arc<LiveSession>,
     attachment: Attachment,
 ) {
-    let close = match relay_until_closed(&mut socket, actor, session, attachment).await {
-        Ok(()) => None,
-        Err(close) => Some(close),
-    };
-    if let Some(close) = close {
+    if let Err(close) = relay_until_closed(&mut socket, actor, session, attachment).await {
         let _ = socket
             .send(Message::Close(Some(CloseFrame {
                 code: close.code,
@@ -112,21 +108,20 @@ async fn relay_until_closed(
     socket: &mut WebSocket,
     actor: &Actor,
     session: &Arc<LiveSession>,
-    mut attachment: Attachment,
+    attachment: Attachment,
 ) -> Result<(), Close> {
     expect_hello(socket).await?;
-    send(
-        socket,
-        ServerMsg::Event(ServerEvent::Welcome {
-            version: PROTOCOL_VERSION,
-            read_only: actor.id != session.creator,
-        })
-        .encode()
-        .into(),
-    )
-    .await?;
+    let welcome = ServerEvent::Welcome {
+        version: PROTOCOL_VERSION,
+        read_only: actor.id != session.creator,
+    };
+    send(socket, ServerMsg::Event(welcome).encode().into()).await?;
+    let Attachment {
+        initial: mut outbox,
+        mut frames,
+    } = attachment;
     loop {
-        for frame in std::mem::take(&mut attachment.initial) {
+        for frame in outbox.drain(..) {
             let ending = is_end(&frame);
             send(socket, frame).await?;
             if ending {
@@ -134,10 +129,14 @@ async fn relay_until_closed(
             }
         }
         tokio::select! {
-            received = attachment.frames.recv() => match received {
-                Ok(frame) => attachment.initial.push(frame),
+            received = frames.recv() => match received {
+                Ok(frame) => outbox.push(frame),
                 // Fell behind: start again from the current screen.
-                Err(RecvError::Lagged(_)) => attachment = session.resynchronise(),
+                Err(RecvError::Lagged(_)) => {
+                    let fresh = session.resynchronise();
+                    outbox = fresh.initial;
+                    frames = fresh.frames;
+                }
                 Err(RecvError::Closed) => return Ok(()),
             },
             message = socket.recv() => match message {

@@ -2,109 +2,11 @@
 //! directory, driven through its server functions and pages.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
-use std::net::SocketAddr;
-use std::path::Path;
+mod support;
 
-use leptos::prelude::LeptosOptions;
 use reqwest::StatusCode;
 use serde_json::Value;
-use services::{Config, Services};
-
-const ADMIN_PASSWORD: &str = "first-admin-pw";
-const FINGERPRINT: &str = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
-
-/// A running Tandem; stops when dropped.
-struct TestServer {
-    address: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl TestServer {
-    async fn start(data_dir: &Path) -> Self {
-        let config = Config {
-            admin_password: Some(ADMIN_PASSWORD.to_owned()),
-            ..Config::with_data_dir(data_dir)
-        };
-        let (services, _) = Services::start(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let options = LeptosOptions::builder()
-            .output_name("tandem")
-            .site_addr(address)
-            .build();
-        let task = tokio::spawn(async move {
-            server::serve(listener, services, options).await.unwrap();
-        });
-        Self { address, task }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-
-    /// A client with its own cookie jar, like a separate browser.
-    fn browser(&self) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: self.url(""),
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    /// Calls a server function; returns the status and the JSON body.
-    async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header("Accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
-    }
-
-    async fn ok(&self, endpoint: &str, form: &[(&str, &str)]) -> Value {
-        let (status, body) = self.call(endpoint, form).await;
-        assert!(status.is_success(), "{endpoint}: {status} {body}");
-        body
-    }
-
-    async fn log_in(&self, username: &str, password: &str) -> (StatusCode, Value) {
-        self.call("login", &[("username", username), ("password", password)])
-            .await
-    }
-
-    async fn page(&self, path: &str) -> (StatusCode, String) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("Accept", "text/html")
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.text().await.unwrap())
-    }
-}
+use support::{ADMIN_PASSWORD, Browser, FINGERPRINT, TestServer};
 
 /// Sets up payments/db-1 with account postgres, and operator alice granted
 /// it; returns the account's id.
@@ -268,18 +170,25 @@ async fn operators_get_their_grants_and_nothing_of_the_admin() {
     let users = admin.ok("admin/list_users", &[]).await;
     assert_eq!(users.as_array().unwrap().len(), 2, "nothing was created");
 
-    // Pages: the granted Login page, an ungranted one (403), an unknown one
-    // (404), an admin page (403), and signed-out visitors sent to /login.
-    let (status, body) = alice
-        .page(&format!("/operation/hosts/{account_id}/login"))
-        .await;
+    // Login is refused without the grant (the admin holds none) and for an
+    // unknown account; a session page is its creator's alone (403), an
+    // unknown one is 404, admin pages are 403 to operators, and signed-out
+    // visitors are sent to /login.
+    assert_eq!(
+        admin.start_session(account_id).await,
+        Err(Value::String("Forbidden".to_owned()))
+    );
+    assert_eq!(
+        alice.start_session(999).await,
+        Err(serde_json::json!({"NotFound": "host account"}))
+    );
+    let session_id = alice.start_session(account_id).await.unwrap();
+    let (status, body) = alice.page(&format!("/sessions/{session_id}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("postgres@db-1"));
-    let (status, _) = admin
-        .page(&format!("/operation/hosts/{account_id}/login"))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "the admin holds no grant");
-    let (status, _) = alice.page("/operation/hosts/999/login").await;
+    let (status, _) = admin.page(&format!("/sessions/{session_id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = alice.page("/sessions/999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = alice.page("/admin/users").await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -7,4 +7,4 @@ mod shell;
 
 pub use host_key::{FetchHostKeyError, HostKey, fetch_host_key};
 pub use keys::{check_private_key, parse_pinned_key};
-pub use shell::{Credential, Shell, ShellCommand, ShellEvent, ShellTarget, Timeouts, open_shell};
+pub use shell::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts, open_shell};

@@ -55,17 +55,13 @@ pub enum ShellEvent {
     Closed(Option<SessionEnd>),
 }
 
-/// A running shell. Dropping `commands` closes it.
-pub struct Shell {
-    pub commands: mpsc::UnboundedSender<ShellCommand>,
-    pub events: mpsc::Receiver<ShellEvent>,
-}
-
 /// Output events buffered between the SSH reader and its consumer; when
 /// full, the reader stops and SSH flow control slows the host.
 const EVENT_BUFFER: usize = 256;
 
-/// Opens a PTY (`xterm-256color`) and a login shell. Fails with the
+/// Opens a PTY (`xterm-256color`) and a login shell, then carries out
+/// `commands` (those sent while connecting wait their turn; closing the
+/// channel closes the shell) and returns the shell's events. Fails with the
 /// `SessionEnd` to report: a host key mismatch is detected before any
 /// credential is sent.
 pub async fn open_shell(
@@ -73,7 +69,8 @@ pub async fn open_shell(
     cols: u16,
     rows: u16,
     timeouts: Timeouts,
-) -> Result<Shell, SessionEnd> {
+    mut commands: mpsc::UnboundedReceiver<ShellCommand>,
+) -> Result<mpsc::Receiver<ShellEvent>, SessionEnd> {
     let failure = Arc::new(Mutex::new(None));
     let handler = Client {
         pinned: target.fingerprint.clone(),
@@ -124,14 +121,13 @@ pub async fn open_shell(
         Err(_) => return Err(SessionEnd::HostTimeout),
     };
 
-    let (commands, mut command_receiver) = mpsc::unbounded_channel();
     let (event_sender, events) = mpsc::channel(EVENT_BUFFER);
     let (mut reader, writer) = channel.split();
 
     // Writes in their own task, so a large paste waiting for the host's
     // window never stops output from being read.
     tokio::spawn(async move {
-        while let Some(command) = command_receiver.recv().await {
+        while let Some(command) = commands.recv().await {
             let result = match command {
                 ShellCommand::Input(bytes) => writer.data(&bytes[..]).await,
                 ShellCommand::Resize { cols, rows } => {
@@ -156,11 +152,9 @@ pub async fn open_shell(
         while let Some(message) = reader.wait().await {
             match message {
                 ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => {
-                    if event_sender
-                        .send(ShellEvent::Output(data.to_vec()))
-                        .await
-                        .is_err()
-                    {
+                    let delivered = event_sender.send(ShellEvent::Output(data.to_vec())).await;
+                    // Nobody listens any more: the session is gone.
+                    if delivered.is_err() {
                         return;
                     }
                 }
@@ -182,7 +176,7 @@ pub async fn open_shell(
         let _ = event_sender.send(ShellEvent::Closed(end)).await;
     });
 
-    Ok(Shell { commands, events })
+    Ok(events)
 }
 
 async fn authenticate(

@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use domain::{Fingerprint, HostAddress, Port, SessionEnd};
-use gateway::{Credential, Shell, ShellCommand, ShellEvent, ShellTarget, Timeouts, open_shell};
+use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port};
+use tokio::sync::mpsc;
 
 const TIMEOUTS: Timeouts = Timeouts {
     connect: Duration::from_secs(5),
@@ -21,6 +22,23 @@ fn target(port: u16, fingerprint: &str, credential: Credential) -> ShellTarget {
         login: TEST_USER.to_owned(),
         credential,
     }
+}
+
+/// A shell being driven: commands in, events out.
+struct Shell {
+    commands: mpsc::UnboundedSender<ShellCommand>,
+    events: mpsc::Receiver<ShellEvent>,
+}
+
+async fn open_shell(
+    target: ShellTarget,
+    cols: u16,
+    rows: u16,
+    timeouts: Timeouts,
+) -> Result<Shell, SessionEnd> {
+    let (commands, queue) = mpsc::unbounded_channel();
+    let events = gateway::open_shell(target, cols, rows, timeouts, queue).await?;
+    Ok(Shell { commands, events })
 }
 
 fn password() -> Credential {

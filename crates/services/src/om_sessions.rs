@@ -9,8 +9,9 @@ use domain::{
     Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord, Port, SecretKind,
     SessionEnd,
 };
-use gateway::{Credential, ShellEvent, ShellTarget, Timeouts};
+use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use tokio::sync::mpsc;
 
 use crate::terminal::{Attachment, LiveSession};
 use crate::{Actor, ServiceError, Services};
@@ -42,30 +43,32 @@ impl Services {
         .insert(&self.db)
         .await?;
         let id = OmSessionId(row.id);
-        let session = LiveSession::new(id, actor.id, INITIAL_COLS, INITIAL_ROWS);
+        let (session, commands) = LiveSession::new(id, actor.id, INITIAL_COLS, INITIAL_ROWS);
         self.live.insert(session.clone());
         tracing::info!(session = %id, user = %actor.username, account = %account_id, "session started");
-        tokio::spawn(self.clone().run_session(session, target));
+        tokio::spawn(self.clone().run_session(session, target, commands));
         Ok(id)
     }
 
-    async fn run_session(self, session: Arc<LiveSession>, target: ShellTarget) {
+    async fn run_session(
+        self,
+        session: Arc<LiveSession>,
+        target: ShellTarget,
+        commands: mpsc::UnboundedReceiver<ShellCommand>,
+    ) {
         let timeouts = Timeouts {
             connect: self.config.connect_timeout,
             keepalive_interval: self.config.keepalive_interval,
             keepalive_max: self.config.keepalive_max,
         };
-        let mut shell =
-            match gateway::open_shell(target, INITIAL_COLS, INITIAL_ROWS, timeouts).await {
-                Ok(shell) => shell,
-                Err(end) => return self.end_session(session.id, end).await,
-            };
-        session.connected(shell.commands.clone());
-        // A session ended while connecting closes the fresh shell at once.
-        if session.end().is_some() {
-            let _ = shell.commands.send(gateway::ShellCommand::Close);
-        }
-        while let Some(event) = shell.events.recv().await {
+        let opened =
+            gateway::open_shell(target, INITIAL_COLS, INITIAL_ROWS, timeouts, commands).await;
+        let mut events = match opened {
+            Ok(events) => events,
+            Err(end) => return self.end_session(session.id, end).await,
+        };
+        session.connected();
+        while let Some(event) = events.recv().await {
             match event {
                 ShellEvent::Output(bytes) => session.output(bytes),
                 ShellEvent::Closed(end) => {

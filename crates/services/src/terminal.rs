@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use domain::{OmSessionId, SessionEnd, UserId};
@@ -60,8 +60,8 @@ pub struct LiveSession {
     /// send to a broadcast channel, which never waits).
     state: Mutex<State>,
     frames: broadcast::Sender<Bytes>,
-    /// Set once the shell is open.
-    commands: OnceLock<mpsc::UnboundedSender<ShellCommand>>,
+    /// To the shell; what is sent while it opens waits its turn there.
+    commands: mpsc::UnboundedSender<ShellCommand>,
 }
 
 struct State {
@@ -101,9 +101,17 @@ fn size(value: u16) -> NonZeroU16 {
 }
 
 impl LiveSession {
-    pub(crate) fn new(id: OmSessionId, creator: UserId, cols: u16, rows: u16) -> Arc<Self> {
+    /// A session whose shell is still opening, and the queue of commands for
+    /// the shell once it is open.
+    pub(crate) fn new(
+        id: OmSessionId,
+        creator: UserId,
+        cols: u16,
+        rows: u16,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<ShellCommand>) {
         let (frames, _) = broadcast::channel(FRAME_BUFFER);
-        Arc::new(Self {
+        let (commands, queue) = mpsc::unbounded_channel();
+        let session = Arc::new(Self {
             id,
             creator,
             state: Mutex::new(State {
@@ -113,8 +121,9 @@ impl LiveSession {
                 attach_generation: 0,
             }),
             frames,
-            commands: OnceLock::new(),
-        })
+            commands,
+        });
+        (session, queue)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -178,15 +187,8 @@ impl LiveSession {
         }
     }
 
-    pub(crate) fn connected(&self, commands: mpsc::UnboundedSender<ShellCommand>) {
+    pub(crate) fn connected(&self) {
         let mut state = self.lock();
-        // The browser may have reported its size while the shell was opening.
-        let (rows, cols) = state.screen.screen().size();
-        let _ = commands.send(ShellCommand::Resize {
-            cols: cols.get(),
-            rows: rows.get(),
-        });
-        let _ = self.commands.set(commands);
         if matches!(state.phase, Phase::Connecting) {
             state.phase = Phase::Connected;
             let _ = self.frames.send(event(ServerEvent::Connected));
@@ -222,9 +224,7 @@ impl LiveSession {
     }
 
     fn command(&self, command: ShellCommand) -> bool {
-        self.commands
-            .get()
-            .is_some_and(|commands| commands.send(command).is_ok())
+        self.commands.send(command).is_ok()
     }
 
     /// Ends the session for everyone: closes the shell and tells every
@@ -269,14 +269,18 @@ mod tests {
     }
 
     fn session() -> Arc<LiveSession> {
-        LiveSession::new(OmSessionId(1), UserId(7), 20, 5)
+        connected().0
+    }
+
+    fn connected() -> (Arc<LiveSession>, mpsc::UnboundedReceiver<ShellCommand>) {
+        let (session, shell) = LiveSession::new(OmSessionId(1), UserId(7), 20, 5);
+        session.connected();
+        (session, shell)
     }
 
     #[test]
     fn a_late_attacher_gets_the_current_screen_then_the_stream() {
         let session = session();
-        let (commands, _shell) = mpsc::unbounded_channel();
-        session.connected(commands);
         session.output(b"hello\r\nworld".to_vec());
         let mut attachment = session.attach();
         let initial = decode(&attachment.initial);
@@ -303,8 +307,6 @@ mod tests {
     #[test]
     fn a_full_screen_program_is_reproduced_in_the_alternate_screen() {
         let session = session();
-        let (commands, _shell) = mpsc::unbounded_channel();
-        session.connected(commands);
         session.output(b"prompt$ vim\r\n\x1b[?1049h\x1b[2J\x1b[H~ editing".to_vec());
         let initial = decode(&session.attach().initial);
         let ServerMsg::Output(screen) = &initial[2] else {
@@ -319,18 +321,32 @@ mod tests {
 
     #[test]
     fn only_the_creator_types_or_resizes() {
-        let session = session();
-        let (commands, mut shell) = mpsc::unbounded_channel();
-        session.connected(commands);
+        let (session, mut shell) = connected();
         assert!(!session.input(UserId(8), b"rm -rf /".to_vec()));
         assert!(!session.resize(UserId(8), 100, 40));
-        assert!(matches!(
-            shell.try_recv(),
-            Ok(ShellCommand::Resize { cols: 20, rows: 5 })
-        ));
         assert!(session.input(UserId(7), b"ls".to_vec()));
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"ls"));
         assert!(shell.try_recv().is_err());
+    }
+
+    #[test]
+    fn keystrokes_typed_while_connecting_wait_for_the_shell() {
+        let (session, mut shell) = LiveSession::new(OmSessionId(1), UserId(7), 20, 5);
+        let attachment = session.attach();
+        assert_eq!(
+            decode(&attachment.initial),
+            vec![ServerMsg::Event(ServerEvent::Connecting)]
+        );
+        assert!(session.resize(UserId(7), 100, 30));
+        assert!(session.input(UserId(7), b"ls\r".to_vec()));
+        assert!(matches!(
+            shell.try_recv(),
+            Ok(ShellCommand::Resize {
+                cols: 100,
+                rows: 30
+            })
+        ));
+        assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(_))));
     }
 
     #[test]
@@ -346,9 +362,7 @@ mod tests {
 
     #[test]
     fn finishing_tells_everyone_once_and_closes_the_shell() {
-        let session = session();
-        let (commands, mut shell) = mpsc::unbounded_channel();
-        session.connected(commands);
+        let (session, mut shell) = connected();
         let mut attachment = session.attach();
         assert!(session.finish(SessionEnd::ClosedByCreator));
         assert!(!session.finish(SessionEnd::ShellExited));
@@ -368,8 +382,6 @@ mod tests {
     #[test]
     fn a_viewer_that_falls_behind_is_told_so_and_resynchronised() {
         let session = session();
-        let (commands, _shell) = mpsc::unbounded_channel();
-        session.connected(commands);
         let mut slow = session.attach();
         for _ in 0..FRAME_BUFFER + 10 {
             session.output(b"x".to_vec());

@@ -1,0 +1,411 @@
+//! The terminal WebSocket against a real OpenSSH sshd: what the session page
+//! does, done by hand.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{ADMIN_PASSWORD, Browser, FINGERPRINT, TestServer};
+use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Adds a host at `port` pinned to `fingerprint` with the test account, and
+/// grants it to the admin; returns the account id.
+async fn add_host(admin: &Browser, name: &str, port: u16, fingerprint: &str) -> i64 {
+    let (_, body) = admin
+        .call(
+            "admin/create_project",
+            &[("name", name), ("description", "")],
+        )
+        .await;
+    assert!(body.is_null(), "{body}");
+    let projects = admin.ok("admin/list_projects", &[]).await;
+    let project = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap()["id"]
+        .to_string();
+    admin
+        .ok(
+            "admin/create_host",
+            &[
+                ("project_id", &project),
+                ("name", name),
+                ("address", "127.0.0.1"),
+                ("port", &port.to_string()),
+                ("host_key", fingerprint),
+            ],
+        )
+        .await;
+    let hosts = admin.ok("admin/list_hosts", &[]).await;
+    let host = hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap()["id"]
+        .to_string();
+    admin
+        .ok(
+            "admin/create_host_account",
+            &[
+                ("host_id", &host),
+                ("login", TEST_USER),
+                ("secret_kind", "password"),
+                ("secret", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    let accounts = admin.ok("admin/list_host_accounts", &[]).await;
+    let account = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["host_name"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let users = admin.ok("admin/list_users", &[]).await;
+    let me = users[0]["id"].to_string();
+    admin
+        .ok(
+            "admin/create_grant",
+            &[("user_id", &me), ("host_account_id", &account.to_string())],
+        )
+        .await;
+    account
+}
+
+async fn signed_in_admin(server: &TestServer) -> Browser {
+    let admin = server.browser();
+    let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
+    assert!(status.is_success(), "{body}");
+    admin
+}
+
+fn request(
+    server: &TestServer,
+    browser: &Browser,
+    session: i64,
+    origin: Option<&str>,
+) -> tungstenite::handshake::client::Request {
+    let mut request = format!("ws://{}/sessions/{session}/terminal", server.address)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Cookie", browser.cookie().parse().unwrap());
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+    }
+    request
+}
+
+/// Opens the terminal socket as the session page does and says hello.
+async fn connect(server: &TestServer, browser: &Browser, session: i64) -> Socket {
+    let origin = server.url("");
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(request(server, browser, session, Some(&origin)))
+            .await
+            .unwrap();
+    send(
+        &mut socket,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+        },
+    )
+    .await;
+    match next(&mut socket).await {
+        ServerMsg::Event(ServerEvent::Welcome {
+            read_only: false, ..
+        }) => socket,
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+}
+
+async fn send(socket: &mut Socket, message: ClientMsg) {
+    socket
+        .send(Message::binary(message.encode()))
+        .await
+        .unwrap();
+}
+
+async fn next(socket: &mut Socket) -> ServerMsg {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a message within 15 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let Message::Binary(frame) = message {
+            return ServerMsg::decode(&frame).unwrap();
+        }
+    }
+}
+
+/// Reads until the terminal output contains `needle`.
+async fn output_until(socket: &mut Socket, needle: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        match next(socket).await {
+            ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            ServerMsg::Event(ServerEvent::Ended { code, message }) => {
+                panic!("ended {code}: {message} after {seen:?}")
+            }
+            ServerMsg::Event(_) => {}
+        }
+    }
+    seen
+}
+
+async fn ended(socket: &mut Socket) -> String {
+    loop {
+        if let ServerMsg::Event(ServerEvent::Ended { code, .. }) = next(socket).await {
+            return code;
+        }
+    }
+}
+
+async fn type_line(socket: &mut Socket, line: &str) {
+    send(socket, ClientMsg::Input(format!("{line}\r").into_bytes())).await;
+}
+
+#[tokio::test]
+async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let session = admin.start_session(account).await.unwrap();
+
+    let mut socket = connect(&server, &admin, session).await;
+    send(
+        &mut socket,
+        ClientMsg::Resize {
+            cols: 100,
+            rows: 30,
+        },
+    )
+    .await;
+    type_line(&mut socket, "echo $((6*7))").await;
+    output_until(&mut socket, "42").await;
+    type_line(&mut socket, "stty size; export MARK=kept").await;
+    output_until(&mut socket, "30 100").await;
+
+    // A reload: the socket goes, a new one comes within the grace period,
+    // starts from the current screen and reaches the same shell.
+    socket.close(None).await.unwrap();
+    drop(socket);
+    let mut again = connect(&server, &admin, session).await;
+    let screen = output_until(&mut again, "30 100").await;
+    assert!(screen.contains("42"), "the current screen: {screen:?}");
+    type_line(&mut again, "echo $MARK").await;
+    output_until(&mut again, "kept").await;
+
+    // Exit session ends it for good and says why.
+    admin
+        .ok("close_session", &[("id", &session.to_string())])
+        .await;
+    assert_eq!(ended(&mut again).await, "S_200");
+    let record = admin.ok("session", &[("id", &session.to_string())]).await;
+    assert_eq!(record["ended"][0], "S_200");
+}
+
+#[tokio::test]
+async fn a_shell_that_exits_ends_the_session() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let session = admin.start_session(account).await.unwrap();
+    let mut socket = connect(&server, &admin, session).await;
+    type_line(&mut socket, "exit").await;
+    assert_eq!(ended(&mut socket).await, "S_210");
+}
+
+#[tokio::test]
+async fn each_connection_failure_has_its_code() {
+    let sshd = Sshd::start();
+    let silent = SilentListener::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |config| {
+        config.connect_timeout = Duration::from_secs(1)
+    })
+    .await;
+    let admin = signed_in_admin(&server).await;
+    let cases = [
+        ("mismatch", sshd.port, FINGERPRINT, "T_495"),
+        ("closed", closed_port(), FINGERPRINT, "T_502"),
+        ("silent", silent.port, FINGERPRINT, "T_514"),
+    ];
+    for (name, port, fingerprint, code) in cases {
+        let account = add_host(&admin, name, port, fingerprint).await;
+        let started = Instant::now();
+        let session = admin.start_session(account).await.unwrap();
+        // The page's socket hears the end, or is told the session is gone
+        // (410) when the failure came first.
+        match tokio_tungstenite::connect_async(request(
+            &server,
+            &admin,
+            session,
+            Some(&server.url("")),
+        ))
+        .await
+        {
+            Ok((mut socket, _)) => {
+                send(
+                    &mut socket,
+                    ClientMsg::Hello {
+                        version: PROTOCOL_VERSION,
+                    },
+                )
+                .await;
+                assert_eq!(ended(&mut socket).await, code, "{name}");
+            }
+            Err(tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), StatusCode::GONE, "{name}")
+            }
+            Err(error) => panic!("{name}: {error}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+        let record = admin.ok("session", &[("id", &session.to_string())]).await;
+        assert_eq!(record["ended"][0], code);
+        if code == "T_514" {
+            assert!(record["ended"][1].as_str().unwrap().starts_with(
+                "Connection error (T_514): the server has not responded for a long time"
+            ));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let session = admin.start_session(account).await.unwrap();
+
+    // Another site's page, no Origin, or no sign-in: refused before upgrade.
+    for request in [
+        request(&server, &admin, session, Some("http://evil.example")),
+        request(&server, &admin, session, None),
+        request(&server, &server.browser(), session, Some(&server.url(""))),
+    ] {
+        match tokio_tungstenite::connect_async(request).await {
+            Err(tungstenite::Error::Http(response)) => {
+                assert!(
+                    matches!(response.status().as_u16(), 401 | 403),
+                    "{}",
+                    response.status()
+                );
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+    // Someone else's session: 403.
+    admin
+        .ok(
+            "admin/create_user",
+            &[
+                ("username", "bob"),
+                ("display_name", "Bob"),
+                ("role", "operator"),
+                ("password", "bob-password"),
+            ],
+        )
+        .await;
+    let bob = server.browser();
+    bob.log_in("bob", "bob-password").await;
+    match tokio_tungstenite::connect_async(request(&server, &bob, session, Some(&server.url(""))))
+        .await
+    {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN)
+        }
+        other => panic!("expected 403, got {:?}", other.map(|_| ())),
+    }
+
+    let mut healthy = connect(&server, &admin, session).await;
+    let mut oversized = connect(&server, &admin, session).await;
+    let mut huge = vec![0u8; MAX_FRAME_BYTES + 100];
+    huge[0] = 0;
+    oversized.send(Message::binary(huge)).await.unwrap();
+    assert_close(&mut oversized, CloseCode::Size, "exceeds the limit").await;
+    let mut malformed = connect(&server, &admin, session).await;
+    malformed
+        .send(Message::binary(vec![1u8, b'{']))
+        .await
+        .unwrap();
+    assert_close(&mut malformed, CloseCode::Invalid, "malformed message").await;
+    let mut texty = connect(&server, &admin, session).await;
+    texty.send(Message::text("ls")).await.unwrap();
+    assert_close(&mut texty, CloseCode::Unsupported, "binary frames only").await;
+
+    type_line(&mut healthy, "echo still-$((40+2))").await;
+    output_until(&mut healthy, "still-42").await;
+}
+
+async fn assert_close(socket: &mut Socket, code: CloseCode, reason: &str) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(frame.code, code);
+                assert!(frame.reason.contains(reason), "{}", frame.reason);
+                return;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_creator_who_does_not_come_back_ends_the_session() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |config| {
+        config.reconnect_grace = Duration::from_millis(500)
+    })
+    .await;
+    let admin = signed_in_admin(&server).await;
+    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let session = admin.start_session(account).await.unwrap();
+    let mut socket = connect(&server, &admin, session).await;
+    type_line(&mut socket, "echo hi").await;
+    output_until(&mut socket, "hi").await;
+    drop(socket);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let record: Value = admin.ok("session", &[("id", &session.to_string())]).await;
+        if record["ended"][0] == "S_408" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still live: {record}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
