@@ -38,6 +38,7 @@ test("the admin sets up an operator who sees exactly the granted host", async ({
 
   await admin.getByRole("link", { name: "Hosts", exact: true }).click();
   const newHost = admin.getByRole("region", { name: "New host" });
+  await newHost.getByLabel("Project").selectOption({ label: "payments" });
   await newHost.getByLabel("Name").fill("db-1");
   await newHost.getByLabel("Address").fill("10.1.2.3");
   await newHost.getByLabel("Host key").fill(FINGERPRINT);
@@ -46,6 +47,7 @@ test("the admin sets up an operator who sees exactly the granted host", async ({
 
   await admin.getByRole("link", { name: "Host accounts" }).click();
   const newAccount = admin.getByRole("region", { name: "New host account" });
+  await newAccount.getByLabel("Host").selectOption({ label: "db-1 (payments)" });
   await newAccount.getByLabel("Login").fill("postgres");
   await newAccount.getByLabel("Secret", { exact: true }).fill("pg-secret");
   await newAccount.getByRole("button", { name: "Create account" }).click();
@@ -55,6 +57,7 @@ test("the admin sets up an operator who sees exactly the granted host", async ({
   await admin.getByRole("link", { name: "Grants" }).click();
   const newGrant = admin.getByRole("region", { name: "New grant" });
   await newGrant.getByLabel("User").selectOption({ label: "olivia" });
+  await newGrant.getByLabel("Host account").selectOption({ label: "postgres@db-1 (payments)" });
   await newGrant.getByRole("button", { name: "Grant" }).click();
   await expect(admin.getByRole("cell", { name: "postgres@db-1 (payments)" })).toBeVisible();
 

@@ -88,6 +88,18 @@ struct Settings {
         global = true
     )]
     login_window_secs: u64,
+    /// Run the built-in demo host (an SSH server on 127.0.0.1 that gives a
+    /// shell as the user running Tandem). Turn it off in production.
+    #[arg(long, env = "TANDEM_DEMO_HOST", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    demo_host: bool,
+    /// The demo host's port on 127.0.0.1; 0 picks a free one at each start.
+    #[arg(
+        long,
+        env = "TANDEM_DEMO_HOST_PORT",
+        default_value_t = 0,
+        global = true
+    )]
+    demo_host_port: u16,
     /// Seconds allowed to reach a host and finish the SSH handshake.
     #[arg(
         long,
@@ -96,6 +108,25 @@ struct Settings {
         global = true
     )]
     connect_timeout_secs: u64,
+    /// Seconds between keepalive probes of an idle SSH connection.
+    #[arg(
+        long,
+        env = "TANDEM_KEEPALIVE_SECS",
+        default_value_t = 15,
+        global = true
+    )]
+    keepalive_secs: u64,
+    /// Unanswered keepalive probes after which a host counts as gone (T_514).
+    #[arg(long, env = "TANDEM_KEEPALIVE_MAX", default_value_t = 3, global = true)]
+    keepalive_max: usize,
+    /// Seconds a session waits for its creator's browser to reconnect.
+    #[arg(
+        long,
+        env = "TANDEM_RECONNECT_GRACE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    reconnect_grace_secs: u64,
 }
 
 impl Settings {
@@ -112,6 +143,9 @@ impl Settings {
                 window: Duration::from_secs(self.login_window_secs),
             },
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            keepalive_interval: Duration::from_secs(self.keepalive_secs.max(1)),
+            keepalive_max: self.keepalive_max.max(1),
+            reconnect_grace: Duration::from_secs(self.reconnect_grace_secs),
             ..Config::with_data_dir(&self.data_dir)
         }
     }
@@ -235,7 +269,16 @@ pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
     }
     let admin = Admin::command_line();
     match arguments.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(services, &arguments.settings.addr).await?,
+        Command::Serve => {
+            if arguments.settings.demo_host {
+                let port = services
+                    .start_demo_host(arguments.settings.demo_host_port)
+                    .await
+                    .context("starting the demo host")?;
+                println!("The demo host listens on 127.0.0.1:{port} (project Demo, host demo).");
+            }
+            serve(services, &arguments.settings.addr).await?
+        }
         Command::User(UserCommand::Create {
             username,
             display_name,

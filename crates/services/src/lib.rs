@@ -4,6 +4,7 @@
 
 mod access;
 mod config;
+mod demo;
 mod error;
 mod grants;
 mod host_accounts;
