@@ -12,7 +12,9 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Extension, Router};
+use domain::SessionEnd;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use services::Services;
@@ -53,7 +55,9 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .with_state(leptos_options)
 }
 
-/// Serves until the listener fails. Expired web sessions are swept hourly.
+/// Serves until the listener fails, or until Ctrl-C or SIGTERM: then every
+/// live session is ended (stored with its reason, browsers told) before the
+/// server stops. Expired web sessions are swept hourly.
 pub async fn serve(
     listener: TcpListener,
     services: Services,
@@ -70,12 +74,45 @@ pub async fn serve(
             }
         }
     });
-    let app = router(services, leptos_options);
+    let app = router(services.clone(), leptos_options);
+    // Keystrokes are tiny packets: without TCP_NODELAY each echo waits on
+    // Nagle's algorithm.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
+    .with_graceful_shutdown(async move {
+        stop_requested().await;
+        tracing::info!("stopping: ending live sessions");
+        // Ending the sessions closes their WebSockets, which would otherwise
+        // hold the graceful shutdown open.
+        services.end_all_sessions(SessionEnd::ServerStopped).await;
+    })
     .await
+}
+
+async fn stop_requested() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 /// Refuses a state-changing request whose `Origin` is another site. The

@@ -1,0 +1,285 @@
+//! Keystroke echo latency and output throughput through Tandem (WebSocket →
+//! Tandem → SSH → sshd and back) against the same sshd reached directly
+//! with russh. Prints figures; asserts nothing. Needs root (for the private
+//! sshd). Run it with `scripts/bench`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use domain::{Fingerprint, HostAddress, Port};
+use futures::{SinkExt, StreamExt};
+use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
+use protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
+use support::{ADMIN_PASSWORD, Browser, TestServer};
+use test_sshd::{Sshd, TEST_PASSWORD, TEST_USER};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const KEYSTROKES: usize = 2000;
+const BULK_BYTES: usize = 64 * 1024 * 1024;
+const BULK_FILE: &str = "/tmp/tandem-bench-output.txt";
+const END_MARK: &str = "__BENCH_END__";
+
+/// One way to reach the shell: send bytes, receive output.
+trait Terminal {
+    async fn send(&mut self, bytes: &[u8]);
+    async fn receive(&mut self) -> Vec<u8>;
+
+    async fn wait_for(&mut self, needle: &[u8]) -> usize {
+        let mut window: Vec<u8> = Vec::new();
+        let mut total = 0;
+        loop {
+            let chunk = self.receive().await;
+            total += chunk.len();
+            window.extend_from_slice(&chunk);
+            if window.windows(needle.len()).any(|part| part == needle) {
+                return total;
+            }
+            let keep = window.len().saturating_sub(needle.len());
+            window.drain(..keep);
+        }
+    }
+}
+
+struct Direct {
+    commands: mpsc::UnboundedSender<ShellCommand>,
+    events: mpsc::Receiver<ShellEvent>,
+}
+
+impl Terminal for Direct {
+    async fn send(&mut self, bytes: &[u8]) {
+        self.commands
+            .send(ShellCommand::Input(bytes.to_vec()))
+            .unwrap();
+    }
+
+    async fn receive(&mut self) -> Vec<u8> {
+        match self.events.recv().await.unwrap() {
+            ShellEvent::Output(bytes) => bytes,
+            ShellEvent::Closed(end) => panic!("shell closed: {end:?}"),
+        }
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct ThroughTandem {
+    socket: Socket,
+}
+
+impl Terminal for ThroughTandem {
+    async fn send(&mut self, bytes: &[u8]) {
+        let frame = ClientMsg::Input(bytes.to_vec()).encode();
+        self.socket.send(Message::binary(frame)).await.unwrap();
+    }
+
+    async fn receive(&mut self) -> Vec<u8> {
+        loop {
+            if let Message::Binary(frame) = self.socket.next().await.unwrap().unwrap()
+                && let ServerMsg::Output(bytes) = ServerMsg::decode(&frame).unwrap()
+            {
+                return bytes;
+            }
+        }
+    }
+}
+
+/// Turns off line editing and echo in the PTY, with `cat` echoing every
+/// byte back as it arrives (signals stay on, so Ctrl-C ends it).
+async fn start_echo(terminal: &mut impl Terminal) {
+    // The quotes keep the echoed command line from matching the marker.
+    terminal
+        .send(b"stty -icanon -echo; echo RE\"\"ADY; cat\r")
+        .await;
+    terminal.wait_for(b"READY").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+async fn echo_latencies(terminal: &mut impl Terminal) -> Vec<Duration> {
+    start_echo(terminal).await;
+    let mut samples = Vec::with_capacity(KEYSTROKES);
+    for index in 0..KEYSTROKES {
+        let key = [b'a' + (index % 26) as u8];
+        let started = Instant::now();
+        terminal.send(&key).await;
+        terminal.wait_for(&key).await;
+        samples.push(started.elapsed());
+    }
+    // End cat and restore the PTY.
+    terminal.send(b"\x03").await;
+    terminal.send(b"stty sane\r").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    samples.sort();
+    samples
+}
+
+async fn throughput(terminal: &mut impl Terminal) -> f64 {
+    terminal
+        .send(format!("cat {BULK_FILE}; echo __BENCH\"\"_END__\r").as_bytes())
+        .await;
+    let started = Instant::now();
+    let bytes = terminal.wait_for(END_MARK.as_bytes()).await;
+    bytes as f64 / started.elapsed().as_secs_f64() / 1_000_000.0
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index]
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1_000_000.0
+}
+
+async fn tandem_terminal(server: &TestServer, browser: &Browser, account: i64) -> ThroughTandem {
+    let session = browser.start_session(account).await.unwrap();
+    let mut request = format!("ws://{}/sessions/{session}/terminal", server.address)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Cookie", browser.cookie().parse().unwrap());
+    request
+        .headers_mut()
+        .insert("Origin", server.url("").parse().unwrap());
+    // Browsers disable Nagle on WebSockets too.
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+        .await
+        .unwrap();
+    socket
+        .send(Message::binary(
+            ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+            }
+            .encode(),
+        ))
+        .await
+        .unwrap();
+    ThroughTandem { socket }
+}
+
+async fn set_up_tandem(sshd: &Sshd, data_dir: &std::path::Path) -> (TestServer, Browser, i64) {
+    let server = TestServer::start(data_dir).await;
+    let admin = server.browser();
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    admin
+        .ok(
+            "admin/create_project",
+            &[("name", "bench"), ("description", "")],
+        )
+        .await;
+    admin
+        .ok(
+            "admin/create_host",
+            &[
+                ("project_id", "1"),
+                ("name", "sshd"),
+                ("address", "127.0.0.1"),
+                ("port", &sshd.port.to_string()),
+                ("host_key", &sshd.host_key_fingerprint),
+            ],
+        )
+        .await;
+    admin
+        .ok(
+            "admin/create_host_account",
+            &[
+                ("host_id", "1"),
+                ("login", TEST_USER),
+                ("secret_kind", "password"),
+                ("secret", TEST_PASSWORD),
+            ],
+        )
+        .await;
+    admin
+        .ok(
+            "admin/create_grant",
+            &[("user_id", "1"), ("host_account_id", "1")],
+        )
+        .await;
+    (server, admin, 1)
+}
+
+async fn direct_terminal(sshd: &Sshd) -> Direct {
+    let target = ShellTarget {
+        address: HostAddress::parse("127.0.0.1").unwrap(),
+        port: Port::new(sshd.port).unwrap(),
+        fingerprint: Fingerprint::parse(&sshd.host_key_fingerprint).unwrap(),
+        login: TEST_USER.to_owned(),
+        credential: Credential::Password(TEST_PASSWORD.to_owned()),
+    };
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(10),
+        keepalive_interval: Duration::from_secs(15),
+        keepalive_max: 3,
+    };
+    let (commands, queue) = mpsc::unbounded_channel();
+    let events = gateway::open_shell(target, 120, 40, timeouts, queue)
+        .await
+        .unwrap();
+    Direct { commands, events }
+}
+
+fn write_bulk_file() {
+    let line = "Tandem benchmark output: the quick brown fox jumps over the lazy dog 0123456789\n";
+    let text = line.repeat(BULK_BYTES / line.len());
+    std::fs::write(BULK_FILE, text).unwrap();
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    write_bulk_file();
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin, account) = set_up_tandem(&sshd, dir.path()).await;
+
+    let mut direct = direct_terminal(&sshd).await;
+    let direct_echo = echo_latencies(&mut direct).await;
+    let mut tandem = tandem_terminal(&server, &admin, account).await;
+    let tandem_echo = echo_latencies(&mut tandem).await;
+
+    let direct_rate = throughput(&mut direct).await;
+    let tandem_rate = throughput(&mut tandem).await;
+    let _ = std::fs::remove_file(BULK_FILE);
+
+    let (d50, d99) = (
+        percentile(&direct_echo, 0.5),
+        percentile(&direct_echo, 0.99),
+    );
+    let (t50, t99) = (
+        percentile(&tandem_echo, 0.5),
+        percentile(&tandem_echo, 0.99),
+    );
+    println!(
+        "Keystroke echo over {KEYSTROKES} keystrokes (sshd on loopback, cat echoing in a PTY):"
+    );
+    println!(
+        "  direct russh : p50 {:>8.1} µs   p99 {:>8.1} µs",
+        micros(d50),
+        micros(d99)
+    );
+    println!(
+        "  via Tandem   : p50 {:>8.1} µs   p99 {:>8.1} µs",
+        micros(t50),
+        micros(t99)
+    );
+    println!(
+        "  ratio        : p50 {:>8.2} x    p99 {:>8.2} x",
+        micros(t50) / micros(d50),
+        micros(t99) / micros(d99)
+    );
+    println!(
+        "Output throughput, cat of {} MB through a PTY:",
+        BULK_BYTES / 1_000_000
+    );
+    println!("  direct russh : {direct_rate:>8.1} MB/s");
+    println!(
+        "  via Tandem   : {tandem_rate:>8.1} MB/s ({:.0}% of direct)",
+        tandem_rate / direct_rate * 100.0
+    );
+}
