@@ -17,7 +17,6 @@ use support::{ADMIN_PASSWORD, Browser, TestServer};
 use test_sshd::{Sshd, TEST_PASSWORD, TEST_USER};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const KEYSTROKES: usize = 2000;
 const BULK_BYTES: usize = 64 * 1024 * 1024;
@@ -136,73 +135,19 @@ fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1_000_000.0
 }
 
-async fn tandem_terminal(server: &TestServer, browser: &Browser, account: i64) -> ThroughTandem {
+async fn tandem_terminal(browser: &Browser, account: i64) -> ThroughTandem {
     let session = browser.start_session(account).await.unwrap();
-    let mut request = format!("ws://{}/sessions/{session}/terminal", server.address)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("Cookie", browser.cookie().parse().unwrap());
-    request
-        .headers_mut()
-        .insert("Origin", server.url("").parse().unwrap());
+    let request = browser.terminal_request(session, Some(&browser.base));
     // Browsers disable Nagle on WebSockets too.
     let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .unwrap();
-    socket
-        .send(Message::binary(
-            ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-            }
-            .encode(),
-        ))
-        .await
-        .unwrap();
+    let hello = ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+    }
+    .encode();
+    socket.send(Message::binary(hello)).await.unwrap();
     ThroughTandem { socket }
-}
-
-async fn set_up_tandem(sshd: &Sshd, data_dir: &std::path::Path) -> (TestServer, Browser, i64) {
-    let server = TestServer::start(data_dir).await;
-    let admin = server.browser();
-    admin.log_in("admin", ADMIN_PASSWORD).await;
-    admin
-        .ok(
-            "admin/create_project",
-            &[("name", "bench"), ("description", "")],
-        )
-        .await;
-    admin
-        .ok(
-            "admin/create_host",
-            &[
-                ("project_id", "1"),
-                ("name", "sshd"),
-                ("address", "127.0.0.1"),
-                ("port", &sshd.port.to_string()),
-                ("host_key", &sshd.host_key_fingerprint),
-            ],
-        )
-        .await;
-    admin
-        .ok(
-            "admin/create_host_account",
-            &[
-                ("host_id", "1"),
-                ("login", TEST_USER),
-                ("secret_kind", "password"),
-                ("secret", TEST_PASSWORD),
-            ],
-        )
-        .await;
-    admin
-        .ok(
-            "admin/create_grant",
-            &[("user_id", "1"), ("host_account_id", "1")],
-        )
-        .await;
-    (server, admin, 1)
 }
 
 async fn direct_terminal(sshd: &Sshd) -> Direct {
@@ -236,11 +181,16 @@ async fn main() {
     write_bulk_file();
     let sshd = Sshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let (server, admin, account) = set_up_tandem(&sshd, dir.path()).await;
+    let server = TestServer::start(dir.path()).await;
+    let admin = server.browser();
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
 
     let mut direct = direct_terminal(&sshd).await;
     let direct_echo = echo_latencies(&mut direct).await;
-    let mut tandem = tandem_terminal(&server, &admin, account).await;
+    let mut tandem = tandem_terminal(&admin, account).await;
     let tandem_echo = echo_latencies(&mut tandem).await;
 
     let direct_rate = throughput(&mut direct).await;

@@ -11,82 +11,12 @@ use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, Server
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::{ADMIN_PASSWORD, Browser, FINGERPRINT, TestServer};
-use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use test_sshd::{SilentListener, Sshd, closed_port};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Adds a host at `port` pinned to `fingerprint` with the test account, and
-/// grants it to the admin; returns the account id.
-async fn add_host(admin: &Browser, name: &str, port: u16, fingerprint: &str) -> i64 {
-    let (_, body) = admin
-        .call(
-            "admin/create_project",
-            &[("name", name), ("description", "")],
-        )
-        .await;
-    assert!(body.is_null(), "{body}");
-    let projects = admin.ok("admin/list_projects", &[]).await;
-    let project = projects
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap()["id"]
-        .to_string();
-    admin
-        .ok(
-            "admin/create_host",
-            &[
-                ("project_id", &project),
-                ("name", name),
-                ("address", "127.0.0.1"),
-                ("port", &port.to_string()),
-                ("host_key", fingerprint),
-            ],
-        )
-        .await;
-    let hosts = admin.ok("admin/list_hosts", &[]).await;
-    let host = hosts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == name)
-        .unwrap()["id"]
-        .to_string();
-    admin
-        .ok(
-            "admin/create_host_account",
-            &[
-                ("host_id", &host),
-                ("login", TEST_USER),
-                ("secret_kind", "password"),
-                ("secret", TEST_PASSWORD),
-            ],
-        )
-        .await;
-    let accounts = admin.ok("admin/list_host_accounts", &[]).await;
-    let account = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["host_name"] == name)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    let users = admin.ok("admin/list_users", &[]).await;
-    let me = users[0]["id"].to_string();
-    admin
-        .ok(
-            "admin/create_grant",
-            &[("user_id", &me), ("host_account_id", &account.to_string())],
-        )
-        .await;
-    account
-}
 
 async fn signed_in_admin(server: &TestServer) -> Browser {
     let admin = server.browser();
@@ -95,33 +25,10 @@ async fn signed_in_admin(server: &TestServer) -> Browser {
     admin
 }
 
-fn request(
-    server: &TestServer,
-    browser: &Browser,
-    session: i64,
-    origin: Option<&str>,
-) -> tungstenite::handshake::client::Request {
-    let mut request = format!("ws://{}/sessions/{session}/terminal", server.address)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("Cookie", browser.cookie().parse().unwrap());
-    if let Some(origin) = origin {
-        request
-            .headers_mut()
-            .insert("Origin", origin.parse().unwrap());
-    }
-    request
-}
-
 /// Opens the terminal socket as the session page does and says hello.
-async fn connect(server: &TestServer, browser: &Browser, session: i64) -> Socket {
-    let origin = server.url("");
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(request(server, browser, session, Some(&origin)))
-            .await
-            .unwrap();
+async fn connect(browser: &Browser, session: i64) -> Socket {
+    let request = browser.terminal_request(session, Some(&browser.base));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     send(
         &mut socket,
         ClientMsg::Hello {
@@ -190,10 +97,12 @@ async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let admin = signed_in_admin(&server).await;
-    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
     let session = admin.start_session(account).await.unwrap();
 
-    let mut socket = connect(&server, &admin, session).await;
+    let mut socket = connect(&admin, session).await;
     send(
         &mut socket,
         ClientMsg::Resize {
@@ -211,7 +120,7 @@ async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
     // starts from the current screen and reaches the same shell.
     socket.close(None).await.unwrap();
     drop(socket);
-    let mut again = connect(&server, &admin, session).await;
+    let mut again = connect(&admin, session).await;
     let screen = output_until(&mut again, "30 100").await;
     assert!(screen.contains("42"), "the current screen: {screen:?}");
     type_line(&mut again, "echo $MARK").await;
@@ -232,9 +141,11 @@ async fn a_shell_that_exits_ends_the_session() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let admin = signed_in_admin(&server).await;
-    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
     let session = admin.start_session(account).await.unwrap();
-    let mut socket = connect(&server, &admin, session).await;
+    let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "exit").await;
     assert_eq!(ended(&mut socket).await, "S_210");
 }
@@ -255,17 +166,14 @@ async fn each_connection_failure_has_its_code() {
         ("silent", silent.port, FINGERPRINT, "T_514"),
     ];
     for (name, port, fingerprint, code) in cases {
-        let account = add_host(&admin, name, port, fingerprint).await;
+        let account = admin.add_test_host(name, port, fingerprint).await;
         let started = Instant::now();
         let session = admin.start_session(account).await.unwrap();
         // The page's socket hears the end, or is told the session is gone
         // (410) when the failure came first.
-        match tokio_tungstenite::connect_async(request(
-            &server,
-            &admin,
-            session,
-            Some(&server.url("")),
-        ))
+        match tokio_tungstenite::connect_async(
+            admin.terminal_request(session, Some(&server.url(""))),
+        )
         .await
         {
             Ok((mut socket, _)) => {
@@ -304,14 +212,18 @@ async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
     let admin = signed_in_admin(&server).await;
-    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
     let session = admin.start_session(account).await.unwrap();
 
     // Another site's page, no Origin, or no sign-in: refused before upgrade.
     for request in [
-        request(&server, &admin, session, Some("http://evil.example")),
-        request(&server, &admin, session, None),
-        request(&server, &server.browser(), session, Some(&server.url(""))),
+        admin.terminal_request(session, Some("http://evil.example")),
+        admin.terminal_request(session, None),
+        server
+            .browser()
+            .terminal_request(session, Some(&server.url(""))),
     ] {
         match tokio_tungstenite::connect_async(request).await {
             Err(tungstenite::Error::Http(response)) => {
@@ -338,7 +250,7 @@ async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
         .await;
     let bob = server.browser();
     bob.log_in("bob", "bob-password").await;
-    match tokio_tungstenite::connect_async(request(&server, &bob, session, Some(&server.url(""))))
+    match tokio_tungstenite::connect_async(bob.terminal_request(session, Some(&server.url(""))))
         .await
     {
         Err(tungstenite::Error::Http(response)) => {
@@ -347,19 +259,19 @@ async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
         other => panic!("expected 403, got {:?}", other.map(|_| ())),
     }
 
-    let mut healthy = connect(&server, &admin, session).await;
-    let mut oversized = connect(&server, &admin, session).await;
+    let mut healthy = connect(&admin, session).await;
+    let mut oversized = connect(&admin, session).await;
     let mut huge = vec![0u8; MAX_FRAME_BYTES + 100];
     huge[0] = 0;
     oversized.send(Message::binary(huge)).await.unwrap();
     assert_close(&mut oversized, CloseCode::Size, "exceeds the limit").await;
-    let mut malformed = connect(&server, &admin, session).await;
+    let mut malformed = connect(&admin, session).await;
     malformed
         .send(Message::binary(vec![1u8, b'{']))
         .await
         .unwrap();
     assert_close(&mut malformed, CloseCode::Invalid, "malformed message").await;
-    let mut texty = connect(&server, &admin, session).await;
+    let mut texty = connect(&admin, session).await;
     texty.send(Message::text("ls")).await.unwrap();
     assert_close(&mut texty, CloseCode::Unsupported, "binary frames only").await;
 
@@ -393,9 +305,11 @@ async fn a_creator_who_does_not_come_back_ends_the_session() {
     })
     .await;
     let admin = signed_in_admin(&server).await;
-    let account = add_host(&admin, "sshd", sshd.port, &sshd.host_key_fingerprint).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
     let session = admin.start_session(account).await.unwrap();
-    let mut socket = connect(&server, &admin, session).await;
+    let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "echo hi").await;
     output_until(&mut socket, "hi").await;
     drop(socket);

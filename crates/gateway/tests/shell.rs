@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use domain::{Fingerprint, HostAddress, Port, SessionEnd};
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
-use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port};
+use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port, kill_frozen};
 use tokio::sync::mpsc;
 
 const TIMEOUTS: Timeouts = Timeouts {
@@ -167,4 +167,35 @@ async fn a_silent_peer_is_t_514_after_the_connect_timeout() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_host_that_stops_answering_is_t_514_after_the_keepalives() {
+    let sshd = Sshd::start();
+    let timeouts = Timeouts {
+        keepalive_interval: Duration::from_millis(500),
+        keepalive_max: 2,
+        ..TIMEOUTS
+    };
+    let mut shell = open_shell(
+        target(sshd.port, &sshd.host_key_fingerprint, password()),
+        80,
+        24,
+        timeouts,
+    )
+    .await
+    .unwrap();
+    type_line(&shell, "echo alive-$((1+1))");
+    read_until(&mut shell, "alive-2").await;
+    let frozen = sshd.freeze_connections();
+    assert!(!frozen.is_empty());
+    let end = loop {
+        match tokio::time::timeout(Duration::from_secs(15), shell.events.recv()).await {
+            Ok(Some(ShellEvent::Output(_))) => continue,
+            Ok(Some(ShellEvent::Closed(end))) => break end,
+            other => panic!("expected the shell to close, got {other:?}"),
+        }
+    };
+    kill_frozen(&frozen);
+    assert_eq!(end, Some(SessionEnd::HostTimeout));
 }

@@ -55,6 +55,45 @@ impl Sshd {
     }
 }
 
+impl Sshd {
+    /// Stops (SIGSTOP) every process serving a connection, so the host
+    /// goes silent without closing anything, as a hung host does. Returns
+    /// them, for `kill_frozen`.
+    pub fn freeze_connections(&self) -> Vec<String> {
+        let frozen = descendants(self.child.id());
+        for pid in &frozen {
+            signal(pid, "-STOP");
+        }
+        frozen
+    }
+}
+
+/// Kills processes frozen by `freeze_connections`.
+pub fn kill_frozen(pids: &[String]) {
+    for pid in pids {
+        signal(pid, "-KILL");
+    }
+}
+
+fn signal(pid: &str, signal: &str) {
+    let _ = Command::new("kill").args([signal, pid]).status();
+}
+
+fn descendants(pid: u32) -> Vec<String> {
+    let output = Command::new("pgrep")
+        .args(["-P", &pid.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .flat_map(|child| {
+            let mut family = vec![child.to_owned()];
+            family.extend(descendants(child.parse().unwrap_or(0)));
+            family
+        })
+        .collect()
+}
+
 impl Drop for Sshd {
     fn drop(&mut self) {
         // Only our own process, by pid: other sshd processes may be running.

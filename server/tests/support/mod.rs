@@ -12,6 +12,9 @@ use reqwest::StatusCode;
 use reqwest::cookie::{CookieStore, Jar};
 use serde_json::Value;
 use services::{Config, Services};
+use test_sshd::{TEST_PASSWORD, TEST_USER};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 pub const ADMIN_PASSWORD: &str = "first-admin-pw";
 /// A well-formed fingerprint that no test sshd has.
@@ -148,4 +151,83 @@ impl Browser {
             None => Err(body),
         }
     }
+
+    /// The terminal WebSocket request of a session page, with this
+    /// browser's cookie and the given `Origin` (none when `None`).
+    pub fn terminal_request(&self, session: i64, origin: Option<&str>) -> Request {
+        let url = format!(
+            "{}/sessions/{session}/terminal",
+            self.base.replacen("http", "ws", 1)
+        );
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Cookie", self.cookie().parse().unwrap());
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("Origin", origin.parse().unwrap());
+        }
+        request
+    }
+
+    /// As the admin: adds a project and a host `name` at 127.0.0.1:`port`
+    /// pinned to `fingerprint`, with the test sshd's account, granted to
+    /// this admin. Returns the account's id.
+    pub async fn add_test_host(&self, name: &str, port: u16, fingerprint: &str) -> i64 {
+        self.ok(
+            "admin/create_project",
+            &[("name", name), ("description", "")],
+        )
+        .await;
+        let project = id_where(&self.ok("admin/list_projects", &[]).await, "name", name);
+        let host_form = [
+            ("project_id", project.to_string()),
+            ("name", name.to_owned()),
+            ("address", "127.0.0.1".to_owned()),
+            ("port", port.to_string()),
+            ("host_key", fingerprint.to_owned()),
+        ];
+        self.ok("admin/create_host", &as_form(&host_form)).await;
+        let host = id_where(&self.ok("admin/list_hosts", &[]).await, "name", name);
+        let account_form = [
+            ("host_id", host.to_string()),
+            ("login", TEST_USER.to_owned()),
+            ("secret_kind", "password".to_owned()),
+            ("secret", TEST_PASSWORD.to_owned()),
+        ];
+        self.ok("admin/create_host_account", &as_form(&account_form))
+            .await;
+        let account = id_where(
+            &self.ok("admin/list_host_accounts", &[]).await,
+            "host_name",
+            name,
+        );
+        let me = id_where(&self.ok("admin/list_users", &[]).await, "username", "admin");
+        let grant_form = [
+            ("user_id", me.to_string()),
+            ("host_account_id", account.to_string()),
+        ];
+        self.ok("admin/create_grant", &as_form(&grant_form)).await;
+        account
+    }
+}
+
+/// The id of the first record of a listing whose `field` is `value`.
+pub fn id_where(listing: &Value, field: &str, value: &str) -> i64 {
+    listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|record| record[field] == value)
+        .unwrap_or_else(|| panic!("no record with {field} = {value} in {listing}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn as_form<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    fields
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
 }
