@@ -18,6 +18,35 @@ use tokio_tungstenite::tungstenite::{self, Message};
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A Tandem with the test sshd as a host, and a session open on it.
+struct Fixture {
+    server: TestServer,
+    admin: Browser,
+    session: i64,
+    _sshd: Sshd,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn open(adjust: impl FnOnce(&mut services::Config)) -> Self {
+        let sshd = Sshd::start();
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start_with(dir.path(), adjust).await;
+        let admin = signed_in_admin(&server).await;
+        let account = admin
+            .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+            .await;
+        let session = admin.start_session(account).await.unwrap();
+        Self {
+            server,
+            admin,
+            session,
+            _sshd: sshd,
+            _dir: dir,
+        }
+    }
+}
+
 async fn signed_in_admin(server: &TestServer) -> Browser {
     let admin = server.browser();
     let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
@@ -93,14 +122,13 @@ async fn type_line(socket: &mut Socket, line: &str) {
 
 #[tokio::test]
 async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
-    let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let admin = signed_in_admin(&server).await;
-    let account = admin
-        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let session = admin.start_session(account).await.unwrap();
+    let Fixture {
+        server: _server,
+        admin,
+        session,
+        _sshd,
+        _dir,
+    } = Fixture::open(|_| {}).await;
 
     let mut socket = connect(&admin, session).await;
     send(
@@ -137,14 +165,13 @@ async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
 
 #[tokio::test]
 async fn a_shell_that_exits_ends_the_session() {
-    let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let admin = signed_in_admin(&server).await;
-    let account = admin
-        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let session = admin.start_session(account).await.unwrap();
+    let Fixture {
+        server: _server,
+        admin,
+        session,
+        _sshd,
+        _dir,
+    } = Fixture::open(|_| {}).await;
     let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "exit").await;
     assert_eq!(ended(&mut socket).await, "S_210");
@@ -208,14 +235,13 @@ async fn each_connection_failure_has_its_code() {
 
 #[tokio::test]
 async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
-    let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let admin = signed_in_admin(&server).await;
-    let account = admin
-        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let session = admin.start_session(account).await.unwrap();
+    let Fixture {
+        server,
+        admin,
+        session,
+        _sshd,
+        _dir,
+    } = Fixture::open(|_| {}).await;
 
     // Another site's page, no Origin, or no sign-in: refused before upgrade.
     for request in [
@@ -298,17 +324,13 @@ async fn assert_close(socket: &mut Socket, code: CloseCode, reason: &str) {
 
 #[tokio::test]
 async fn a_creator_who_does_not_come_back_ends_the_session() {
-    let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(dir.path(), |config| {
-        config.reconnect_grace = Duration::from_millis(500)
-    })
-    .await;
-    let admin = signed_in_admin(&server).await;
-    let account = admin
-        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let session = admin.start_session(account).await.unwrap();
+    let Fixture {
+        server: _server,
+        admin,
+        session,
+        _sshd,
+        _dir,
+    } = Fixture::open(|config| config.reconnect_grace = Duration::from_millis(500)).await;
     let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "echo hi").await;
     output_until(&mut socket, "hi").await;
