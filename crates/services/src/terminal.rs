@@ -241,13 +241,6 @@ impl LiveSession {
         self.command(ShellCommand::Close);
         true
     }
-
-    pub fn end(&self) -> Option<SessionEnd> {
-        match &self.lock().phase {
-            Phase::Ended(end) => Some(end.clone()),
-            _ => None,
-        }
-    }
 }
 
 pub(crate) fn ended(end: &SessionEnd) -> Bytes {
@@ -371,7 +364,6 @@ mod tests {
             matches!(last, ServerMsg::Event(ServerEvent::Ended { code, .. }) if code == "S_200")
         );
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Close)));
-        assert_eq!(session.end(), Some(SessionEnd::ClosedByCreator));
         let late = decode(&session.attach().initial);
         assert!(matches!(
             &late[0],
