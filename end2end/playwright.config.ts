@@ -43,6 +43,8 @@ export default defineConfig({
       TANDEM_PUBLIC_URL: `http://127.0.0.1:${port}`,
       TANDEM_DATA_DIR: dataDir,
       TANDEM_ADMIN_PASSWORD: "e2e-admin-password",
+      // Short, so the T_514 journey does not wait the default 10 s.
+      TANDEM_CONNECT_TIMEOUT_SECS: "2",
       LEPTOS_SITE_ROOT: "target/site",
       RUST_LOG: "warn",
     },

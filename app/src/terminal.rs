@@ -182,7 +182,14 @@ fn handle_event(terminal: &Terminal, status: RwSignal<TerminalStatus>, event: Se
     }
 }
 
+/// The socket closed. After the session ended that is expected, and the
+/// message saying why it ended stays.
 fn lost(terminal: &Terminal, status: RwSignal<TerminalStatus>, message: String) {
     terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
-    status.set(TerminalStatus::Lost(message));
+    if matches!(
+        status.get_untracked(),
+        TerminalStatus::Connecting | TerminalStatus::Live
+    ) {
+        status.set(TerminalStatus::Lost(message));
+    }
 }
