@@ -3,19 +3,24 @@
 //! Everything here is plain Rust that also builds for wasm32, so the browser
 //! can reuse a rule where it helps (for example to explain a form error).
 
+mod control;
 mod login_limiter;
 mod records;
 mod role;
 mod session_end;
+mod share;
 mod values;
 
+pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use records::{
     GrantId, GrantRecord, GrantedAccount, HostAccountId, HostAccountRecord, HostId, HostRecord,
-    OmSessionId, OmSessionRecord, ProjectId, ProjectRecord, SecretKind, UserId, UserRecord,
+    InvitationRecord, JoinRecord, OmSessionId, OmSessionRecord, ProjectId, ProjectRecord,
+    SecretKind, ShareId, ShareRecord, UserId, UserRecord,
 };
 pub use role::Role;
 pub use session_end::SessionEnd;
+pub use share::{InvitationCode, JoinRefusal, ShareStatus, ShareValidity};
 pub use values::{
     AccountLogin, Description, DisplayName, Fingerprint, HostAddress, NewPassword, Port,
     ResourceName, UserName,

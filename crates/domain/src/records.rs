@@ -27,7 +27,8 @@ id_type!(
     HostId,
     HostAccountId,
     GrantId,
-    OmSessionId
+    OmSessionId,
+    ShareId
 );
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,4 +130,51 @@ pub struct OmSessionRecord {
     pub started_at: String,
     /// Why it ended, once it has: `(code, message)`.
     pub ended: Option<(String, String)>,
+    /// The user looking at it.
+    pub viewer: UserId,
+    /// Whether the viewer is the creator (otherwise an invited user).
+    pub viewer_is_creator: bool,
+    /// The invitation code that let an invited viewer in, to enter again.
+    pub invitation: Option<String>,
+}
+
+/// A session's share as its creator sees it in the Share dialog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRecord {
+    pub id: ShareId,
+    pub code: String,
+    /// The invitation URL, from the configured public base URL.
+    pub url: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    pub has_password: bool,
+    pub status: crate::ShareStatus,
+}
+
+/// What the invitation page shows before Enter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationRecord {
+    pub code: String,
+    pub session: OmSessionId,
+    pub inviter: String,
+    pub host_name: String,
+    pub login: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub expires_at: String,
+    /// Display names of everyone in the session, the creator first.
+    pub participants: Vec<String>,
+    pub needs_password: bool,
+}
+
+/// One entry into a session through its share, or one refused attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRecord {
+    pub username: String,
+    pub address: String,
+    /// RFC 3339, UTC: when they entered or were refused.
+    pub at: String,
+    pub left_at: Option<String>,
+    /// `(code, message)` of the refusal; `None` for an entry.
+    pub refusal: Option<(String, String)>,
 }
