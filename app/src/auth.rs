@@ -62,9 +62,16 @@ fn reload_at(path: &str) {
 pub fn LoginPage() -> impl IntoView {
     let user = expect_context::<UserResource>();
     let login = ServerAction::<Login>::new();
+    let query = leptos_router::hooks::use_query_map();
+    let next = move || {
+        query
+            .with_untracked(|query| query.get("next"))
+            .filter(|next| crate::error::is_plain_path(next))
+            .unwrap_or_else(|| "/operation/hosts".to_owned())
+    };
     Effect::new(move |_| {
         if let Some(Ok(())) = login.value().get() {
-            reload_at("/operation/hosts");
+            reload_at(&next());
         }
     });
     view! {
@@ -72,7 +79,7 @@ pub fn LoginPage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(_)) => view! { <Redirect path="/operation/hosts"/> }.into_any(),
+                    Ok(Some(_)) => view! { <Redirect path=next()/> }.into_any(),
                     _ => view! {
                         <section class="login">
                             <h1>"Sign in to Tandem"</h1>

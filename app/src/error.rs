@@ -27,6 +27,13 @@ pub enum AppError {
     /// The session is over; the message says why.
     #[error("{message}")]
     Ended { code: String, message: String },
+    /// An invitation does not admit this user; the message says why.
+    #[error("{message} ({code})")]
+    Refused {
+        code: String,
+        title: String,
+        message: String,
+    },
     #[error("something went wrong on the server; the details are in its log")]
     Internal,
     /// The request itself failed (network, encoding).
@@ -52,15 +59,23 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::HostUnreachable(_) => 502,
             AppError::Ended { .. } => 410,
+            AppError::Refused { code, .. } => match code.as_str() {
+                "J_404" => 404,
+                "J_403" => 403,
+                "J_401" => 401,
+                "J_429" => 429,
+                _ => 410,
+            },
             AppError::Internal | AppError::Request(_) => 500,
         }
     }
 
-    fn title(&self) -> &'static str {
+    fn title(&self) -> String {
         match self {
-            AppError::Forbidden => "403 Forbidden",
-            AppError::NotFound(_) => "404 Not found",
-            _ => "Something went wrong",
+            AppError::Forbidden => "403 Forbidden".to_owned(),
+            AppError::NotFound(_) => "404 Not found".to_owned(),
+            AppError::Refused { title, .. } => title.clone(),
+            _ => "Something went wrong".to_owned(),
         }
     }
 }
@@ -70,7 +85,13 @@ impl AppError {
 #[component]
 pub fn ErrorPage(error: AppError) -> impl IntoView {
     if error == AppError::NotSignedIn {
-        return view! { <Redirect path="/login"/> }.into_any();
+        // Back to this page after signing in (an invitation URL, say).
+        let here = leptos_router::hooks::use_location().pathname.get_untracked();
+        let path = match is_plain_path(&here) {
+            true => format!("/login?next={here}"),
+            false => "/login".to_owned(),
+        };
+        return view! { <Redirect path/> }.into_any();
     }
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
@@ -86,6 +107,15 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// A path of this site that is safe to put in a query and to return to.
+pub fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"/-_".contains(&byte))
 }
 
 #[cfg(feature = "ssr")]

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cooperation;
 pub mod error;
 pub mod host_operations;
+pub mod invitation;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session_page;
@@ -20,6 +22,7 @@ use crate::admin::{GrantsPage, HostAccountsPage, HostsPage, ProjectsPage, UsersP
 use crate::auth::{LoginPage, NavigationBar, SignedInUser, current_user};
 use crate::error::AppError;
 use crate::host_operations::HostOperationsPage;
+use crate::invitation::InvitationPage;
 use crate::session_page::SessionPage;
 
 /// Where the browser finds the xterm modules Tandem serves.
@@ -77,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/hosts") view=HostOperationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite/:code") view=InvitationPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/projects") view=ProjectsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/hosts") view=HostsPage ssr=SsrMode::Async/>

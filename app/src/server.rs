@@ -67,6 +67,11 @@ impl From<ServiceError> for AppError {
                 code: end.code().to_owned(),
                 message: end.message().to_owned(),
             },
+            ServiceError::Refused(refusal) => AppError::Refused {
+                code: refusal.code().to_owned(),
+                title: refusal.title().to_owned(),
+                message: refusal.message(),
+            },
             ServiceError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
                 AppError::Internal

@@ -7,6 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use protocol::Panel;
+
+use crate::cooperation::{ParticipantsPanel, ShareDialog};
 use crate::error::{AppError, ErrorPage, form_error};
 
 #[server(endpoint = "start_session")]
@@ -27,11 +30,13 @@ pub async fn session(id: i64) -> Result<OmSessionRecord, AppError> {
         .await?)
 }
 
-#[server(endpoint = "close_session")]
-pub async fn close_session(id: i64) -> Result<(), AppError> {
+/// Exit session: the creator's ends the session for everyone; an invited
+/// user's takes only them out.
+#[server(endpoint = "exit_session")]
+pub async fn exit_session(id: i64) -> Result<(), AppError> {
     let actor = crate::server::current_actor().await?;
     crate::server::services()?
-        .close_session(&actor, domain::OmSessionId(id))
+        .exit_session(&actor, domain::OmSessionId(id))
         .await?;
     Ok(())
 }
@@ -42,7 +47,24 @@ pub enum TerminalStatus {
     Connecting,
     Live,
     Ended(String),
+    /// This viewer is out (they exited or the share was cancelled); the
+    /// session goes on without them.
+    Left(String),
     Lost(String),
+}
+
+impl TerminalStatus {
+    pub fn is_open(&self) -> bool {
+        matches!(self, TerminalStatus::Connecting | TerminalStatus::Live)
+    }
+}
+
+/// What the terminal socket updates on the page.
+#[derive(Clone, Copy)]
+pub struct LiveView {
+    pub status: RwSignal<TerminalStatus>,
+    pub panel: RwSignal<Option<Panel>>,
+    pub notice: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -70,57 +92,86 @@ pub fn SessionPage() -> impl IntoView {
 
 #[component]
 fn SessionView(record: OmSessionRecord) -> impl IntoView {
-    let status = RwSignal::new(match &record.ended {
-        Some((_, message)) => TerminalStatus::Ended(message.clone()),
-        None => TerminalStatus::Connecting,
-    });
+    let live = LiveView {
+        status: RwSignal::new(match &record.ended {
+            Some((_, message)) => TerminalStatus::Ended(message.clone()),
+            None => TerminalStatus::Connecting,
+        }),
+        panel: RwSignal::new(None),
+        notice: RwSignal::new(None),
+    };
+    let status = live.status;
     let container = NodeRef::<Div>::new();
-    let close = ServerAction::<CloseSession>::new();
+    let exit = ServerAction::<ExitSession>::new();
     let session_id = record.id.0;
+    let viewer = record.viewer.0;
     #[cfg(feature = "hydrate")]
-    let live = record.ended.is_none();
+    let running = record.ended.is_none();
     #[cfg(feature = "hydrate")]
     Effect::new(move |started: Option<bool>| {
-        if started == Some(true) || !live {
+        if started == Some(true) || !running {
             return true;
         }
         match container.get() {
             Some(element) => {
-                crate::terminal::start(session_id, element.into(), status);
+                crate::terminal::start(session_id, element.into(), live);
                 true
             }
             None => false,
         }
     });
+    let creator = record.viewer_is_creator;
     Effect::new(move |_| {
-        if let Some(Ok(())) = close.value().get() {
-            status.set(TerminalStatus::Ended("You closed the session.".to_owned()));
+        if let Some(Ok(())) = exit.value().get() {
+            status.set(match creator {
+                true => TerminalStatus::Ended("You closed the session.".to_owned()),
+                false => TerminalStatus::Left("You left the session.".to_owned()),
+            });
         }
     });
+    let invitation = record.invitation.clone();
     let account = record.account;
     view! {
         <section class="session">
             <header class="session-header">
                 <h1>{format!("{}@{}", account.login, account.host_name)}</h1>
                 <span class="muted">
-                    {format!("{} · {}:{} · started {}", account.project_name, account.address, account.port, record.started_at)}
+                    {format!("{} · {}:{} · started {} by {}", account.project_name, account.address, account.port, record.started_at, record.creator)}
                 </span>
-                <ActionForm action=close>
-                    <input type="hidden" name="id" value=session_id/>
-                    <button type="submit" disabled=move || !matches!(status.get(), TerminalStatus::Connecting | TerminalStatus::Live)>
-                        "Exit session"
-                    </button>
-                </ActionForm>
+                <div class="session-actions">
+                    {creator.then(|| view! {
+                        <Show when=move || status.get().is_open()>
+                            <ShareDialog session_id panel=live.panel/>
+                        </Show>
+                    })}
+                    <ActionForm action=exit>
+                        <input type="hidden" name="id" value=session_id/>
+                        <button type="submit" disabled=move || !status.get().is_open()>
+                            "Exit session"
+                        </button>
+                    </ActionForm>
+                </div>
             </header>
-            {form_error(close.value())}
+            {form_error(exit.value())}
             <p class="terminal-status" role="status">
                 {move || match status.get() {
                     TerminalStatus::Connecting => "Connecting…".to_owned(),
                     TerminalStatus::Live => String::new(),
-                    TerminalStatus::Ended(message) | TerminalStatus::Lost(message) => message,
+                    TerminalStatus::Ended(message) | TerminalStatus::Left(message) | TerminalStatus::Lost(message) => message,
                 }}
             </p>
-            <div class="terminal" node_ref=container data-session=session_id></div>
+            {move || {
+                let left = matches!(status.get(), TerminalStatus::Left(_));
+                invitation.clone().filter(|_| left).map(|code| view! {
+                    <a href=format!("/invite/{code}")>"Enter again"</a>
+                })
+            }}
+            <div class="session-body">
+                <div class="terminal" node_ref=container data-session=session_id></div>
+                <Show when=move || status.get().is_open()>
+                    <ParticipantsPanel session_id viewer panel=live.panel notice=live.notice/>
+                </Show>
+            </div>
         </section>
     }
 }

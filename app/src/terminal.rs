@@ -15,7 +15,7 @@ use web_sys::HtmlElement;
 use xterm_js_rs::addons::fit::FitAddon;
 use xterm_js_rs::{BoolOptionKey, RendererType, Terminal, TerminalOptions};
 
-use crate::session_page::TerminalStatus;
+use crate::session_page::{LiveView, TerminalStatus};
 
 #[wasm_bindgen]
 extern "C" {
@@ -30,7 +30,7 @@ extern "C" {
 
 /// Opens the terminal in `container` and connects it to session `id`. The
 /// terminal lives as long as the page.
-pub fn start(id: i64, container: HtmlElement, status: RwSignal<TerminalStatus>) {
+pub fn start(id: i64, container: HtmlElement, live: LiveView) {
     let options = TerminalOptions::new();
     // The DOM renderer keeps the text in the page (selectable, testable).
     options.set_renderer_type(RendererType::Dom);
@@ -64,9 +64,11 @@ pub fn start(id: i64, container: HtmlElement, status: RwSignal<TerminalStatus>) 
         Ok(socket) => {
             let (sink, stream) = socket.split();
             spawn_local(send_all(sink, outgoing_queue));
-            spawn_local(receive_all(stream, terminal, status));
+            spawn_local(receive_all(stream, terminal, live));
         }
-        Err(error) => status.set(TerminalStatus::Lost(format!("Could not connect: {error}"))),
+        Err(error) => live
+            .status
+            .set(TerminalStatus::Lost(format!("Could not connect: {error}"))),
     }
 }
 
@@ -129,8 +131,12 @@ async fn send_all(
 async fn receive_all(
     mut stream: futures::stream::SplitStream<WebSocket>,
     terminal: Terminal,
-    status: RwSignal<TerminalStatus>,
+    live: LiveView,
 ) {
+    let status = live.status;
+    // Read-only until the first panel says this viewer has control.
+    terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+    let mut viewer = None;
     while let Some(message) = stream.next().await {
         let frame = match message {
             Ok(Message::Bytes(frame)) => frame,
@@ -150,14 +156,12 @@ async fn receive_all(
                     .unchecked_ref::<ByteWriter>()
                     .write(&js_sys::Uint8Array::from(bytes.as_slice()));
             }
-            Ok(ServerMsg::Event(event)) => handle_event(&terminal, status, event),
+            Ok(ServerMsg::Event(ServerEvent::Welcome { viewer: me, .. })) => viewer = Some(me),
+            Ok(ServerMsg::Event(event)) => handle_event(&terminal, live, viewer, event),
             Err(error) => leptos::logging::warn!("ignoring a frame: {error}"),
         }
     }
-    if matches!(
-        status.get_untracked(),
-        TerminalStatus::Connecting | TerminalStatus::Live
-    ) {
+    if status.get_untracked().is_open() {
         lost(
             &terminal,
             status,
@@ -166,18 +170,26 @@ async fn receive_all(
     }
 }
 
-fn handle_event(terminal: &Terminal, status: RwSignal<TerminalStatus>, event: ServerEvent) {
+fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event: ServerEvent) {
     match event {
-        ServerEvent::Welcome { read_only, .. } => {
-            terminal.set_bool_option(BoolOptionKey::DisableStdin, read_only);
-        }
-        ServerEvent::Connecting => status.set(TerminalStatus::Connecting),
-        ServerEvent::Connected => status.set(TerminalStatus::Live),
+        ServerEvent::Welcome { .. } => {}
+        ServerEvent::Connecting => live.status.set(TerminalStatus::Connecting),
+        ServerEvent::Connected => live.status.set(TerminalStatus::Live),
         ServerEvent::Reset { .. } => terminal.reset(),
         ServerEvent::Resized { .. } => {}
+        ServerEvent::Panel(panel) => {
+            let has_control = viewer == Some(panel.controller);
+            terminal.set_bool_option(BoolOptionKey::DisableStdin, !has_control);
+            live.panel.set(Some(panel));
+        }
+        ServerEvent::Notice { message } => live.notice.set(Some(message)),
         ServerEvent::Ended { message, .. } => {
             terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
-            status.set(TerminalStatus::Ended(message));
+            live.status.set(TerminalStatus::Ended(message));
+        }
+        ServerEvent::Left { message } => {
+            terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+            live.status.set(TerminalStatus::Left(message));
         }
     }
 }
@@ -186,10 +198,7 @@ fn handle_event(terminal: &Terminal, status: RwSignal<TerminalStatus>, event: Se
 /// message saying why it ended stays.
 fn lost(terminal: &Terminal, status: RwSignal<TerminalStatus>, message: String) {
     terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
-    if matches!(
-        status.get_untracked(),
-        TerminalStatus::Connecting | TerminalStatus::Live
-    ) {
+    if status.get_untracked().is_open() {
         status.set(TerminalStatus::Lost(message));
     }
 }

@@ -39,7 +39,7 @@ pub async fn upgrade(
         .max_message_size(4 * MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
             relay(socket, &actor, &session, attachment).await;
-            services.detach_terminal(&session);
+            services.detach_terminal(&actor, &session);
         })
 }
 
@@ -113,7 +113,7 @@ async fn relay_until_closed(
     expect_hello(socket).await?;
     let welcome = ServerEvent::Welcome {
         version: PROTOCOL_VERSION,
-        read_only: actor.id != session.creator,
+        viewer: actor.id.0,
     };
     send(socket, ServerMsg::Event(welcome).encode().into()).await?;
     let Attachment {
@@ -122,18 +122,19 @@ async fn relay_until_closed(
     } = attachment;
     loop {
         for frame in outbox.drain(..) {
-            let ending = is_end(&frame);
-            send(socket, frame).await?;
-            if ending {
-                return Err(Close::new(close_code::NORMAL, "session ended"));
+            let closes = frame.closes;
+            send(socket, frame.bytes).await?;
+            if closes {
+                return Err(Close::new(close_code::NORMAL, "the session is over for you"));
             }
         }
         tokio::select! {
             received = frames.recv() => match received {
-                Ok(frame) => outbox.push(frame),
+                Ok(frame) if frame.is_for(actor.id) => outbox.push(frame),
+                Ok(_) => {}
                 // Fell behind: start again from the current screen.
                 Err(RecvError::Lagged(_)) => {
-                    let fresh = session.resynchronise();
+                    let fresh = session.resynchronise(actor.id);
                     outbox = fresh.initial;
                     frames = fresh.frames;
                 }
@@ -152,13 +153,6 @@ async fn relay_until_closed(
             },
         }
     }
-}
-
-fn is_end(frame: &[u8]) -> bool {
-    matches!(
-        ServerMsg::decode(frame),
-        Ok(ServerMsg::Event(ServerEvent::Ended { .. }))
-    )
 }
 
 async fn send(socket: &mut WebSocket, frame: bytes::Bytes) -> Result<(), Close> {

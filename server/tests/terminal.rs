@@ -7,16 +7,16 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
+use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{ADMIN_PASSWORD, Browser, FINGERPRINT, TestServer};
+use support::{
+    Browser, FINGERPRINT, Socket, TestServer, connect, ended, output_until, send,
+    signed_in_admin, type_line,
+};
 use test_sshd::{SilentListener, Sshd, closed_port};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A Tandem with the test sshd as a host, and a session open on it.
 struct Fixture {
@@ -45,79 +45,6 @@ impl Fixture {
             _dir: dir,
         }
     }
-}
-
-async fn signed_in_admin(server: &TestServer) -> Browser {
-    let admin = server.browser();
-    let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
-    assert!(status.is_success(), "{body}");
-    admin
-}
-
-/// Opens the terminal socket as the session page does and says hello.
-async fn connect(browser: &Browser, session: i64) -> Socket {
-    let request = browser.terminal_request(session, Some(&browser.base));
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    send(
-        &mut socket,
-        ClientMsg::Hello {
-            version: PROTOCOL_VERSION,
-        },
-    )
-    .await;
-    match next(&mut socket).await {
-        ServerMsg::Event(ServerEvent::Welcome {
-            read_only: false, ..
-        }) => socket,
-        other => panic!("expected a welcome, got {other:?}"),
-    }
-}
-
-async fn send(socket: &mut Socket, message: ClientMsg) {
-    socket
-        .send(Message::binary(message.encode()))
-        .await
-        .unwrap();
-}
-
-async fn next(socket: &mut Socket) -> ServerMsg {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
-            .await
-            .expect("a message within 15 s")
-            .expect("the socket is open")
-            .unwrap();
-        if let Message::Binary(frame) = message {
-            return ServerMsg::decode(&frame).unwrap();
-        }
-    }
-}
-
-/// Reads until the terminal output contains `needle`.
-async fn output_until(socket: &mut Socket, needle: &str) -> String {
-    let mut seen = String::new();
-    while !seen.contains(needle) {
-        match next(socket).await {
-            ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
-            ServerMsg::Event(ServerEvent::Ended { code, message }) => {
-                panic!("ended {code}: {message} after {seen:?}")
-            }
-            ServerMsg::Event(_) => {}
-        }
-    }
-    seen
-}
-
-async fn ended(socket: &mut Socket) -> String {
-    loop {
-        if let ServerMsg::Event(ServerEvent::Ended { code, .. }) = next(socket).await {
-            return code;
-        }
-    }
-}
-
-async fn type_line(socket: &mut Socket, line: &str) {
-    send(socket, ClientMsg::Input(format!("{line}\r").into_bytes())).await;
 }
 
 #[tokio::test]
@@ -156,7 +83,7 @@ async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
 
     // Exit session ends it for good and says why.
     admin
-        .ok("close_session", &[("id", &session.to_string())])
+        .ok("exit_session", &[("id", &session.to_string())])
         .await;
     assert_eq!(ended(&mut again).await, "S_200");
     let record = admin.ok("session", &[("id", &session.to_string())]).await;

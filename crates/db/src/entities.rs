@@ -3,7 +3,9 @@
 pub mod grant;
 pub mod host;
 pub mod host_account;
+pub mod join_record;
 pub mod om_session;
 pub mod project;
+pub mod share;
 pub mod user;
 pub mod web_session;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::UserId;
 
-/// How long a request for control waits for an answer (rule 3).
+/// How long a request for control waits for an answer by default (rule 3).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct Control {
     invited: Vec<UserId>,
     /// Pending requests, oldest first; at most one per user.
     requests: Vec<ControlRequest>,
+    /// How long a request waits for an answer.
+    request_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +61,18 @@ pub enum RequestOutcome {
 
 impl Control {
     /// Rule 1: the creator holds control when the session starts.
-    pub fn new(creator: UserId) -> Self {
+    pub fn new(creator: UserId, request_timeout: Duration) -> Self {
         Self {
             creator,
             controller: creator,
             invited: Vec::new(),
             requests: Vec::new(),
+            request_timeout,
         }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
     }
 
     pub fn creator(&self) -> UserId {
@@ -198,13 +205,13 @@ impl Control {
         std::mem::take(&mut self.invited)
     }
 
-    /// Rule 3: requests unanswered for `REQUEST_TIMEOUT` at `now` lapse.
+    /// Rule 3: requests unanswered for the request timeout at `now` lapse.
     /// Returns their requesters, to tell them.
     pub fn expire_requests(&mut self, now: Instant) -> Vec<UserId> {
         let (expired, pending) = self
             .requests
             .iter()
-            .partition(|request| now.duration_since(request.made_at) >= REQUEST_TIMEOUT);
+            .partition(|request| now.duration_since(request.made_at) >= self.request_timeout);
         self.requests = pending;
         expired
             .into_iter()
@@ -229,7 +236,7 @@ mod tests {
     const STRANGER: UserId = UserId(9);
 
     fn shared() -> (Control, Instant) {
-        let mut control = Control::new(CREATOR);
+        let mut control = Control::new(CREATOR, REQUEST_TIMEOUT);
         assert!(control.enter(ALICE));
         assert!(control.enter(BOB));
         (control, Instant::now())
@@ -241,7 +248,7 @@ mod tests {
 
     #[test]
     fn rule_1_the_creator_starts_in_control() {
-        let control = Control::new(CREATOR);
+        let control = Control::new(CREATOR, REQUEST_TIMEOUT);
         assert_eq!(control.controller(), CREATOR);
         assert!(control.is_in(CREATOR));
         assert!(control.invited().is_empty());

@@ -20,7 +20,7 @@ pub use records::{
 };
 pub use role::Role;
 pub use session_end::SessionEnd;
-pub use share::{InvitationCode, JoinRefusal, ShareStatus, ShareValidity};
+pub use share::{INVITATION_ALPHABET, InvitationCode, JoinRefusal, ShareStatus, ShareValidity};
 pub use values::{
     AccountLogin, Description, DisplayName, Fingerprint, HostAddress, NewPassword, Port,
     ResourceName, UserName,

@@ -211,6 +211,24 @@ impl JoinRefusal {
         }
     }
 
+    /// The refusal a stored code stands for (a session's end reason is not
+    /// stored with it).
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            JoinRefusal::UnknownCode,
+            JoinRefusal::NotPermitted,
+            JoinRefusal::Expired,
+            JoinRefusal::Cancelled,
+            JoinRefusal::SessionEnded {
+                reason: String::new(),
+            },
+            JoinRefusal::WrongPassword,
+            JoinRefusal::TooManyAttempts,
+        ]
+        .into_iter()
+        .find(|refusal| refusal.code() == code)
+    }
+
     /// Whether the attempt counts against the rate limit: guessing codes
     /// or passwords does; being refused a real invitation does not.
     pub fn is_failed_guess(&self) -> bool {
@@ -262,6 +280,9 @@ mod tests {
             JoinRefusal::WrongPassword,
             JoinRefusal::TooManyAttempts,
         ];
+        for refusal in &all {
+            assert_eq!(JoinRefusal::from_code(refusal.code()).as_ref(), Some(refusal));
+        }
         let mut codes: Vec<_> = all.iter().map(JoinRefusal::code).collect();
         codes.sort_unstable();
         codes.dedup();

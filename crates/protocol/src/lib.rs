@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; the server refuses other versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame either side accepts. A paste bigger than this is split
 /// by the client; anything bigger from a client closes its socket.
@@ -40,9 +40,9 @@ pub enum ServerMsg {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
-    /// The answer to `Hello`. `read_only` is true when this viewer's input
-    /// will not reach the host.
-    Welcome { version: u32, read_only: bool },
+    /// The answer to `Hello`, with the viewer's own user id (to find
+    /// themselves in the panel).
+    Welcome { version: u32, viewer: i64 },
     /// The SSH connection to the host is being opened.
     Connecting,
     /// The shell is ready; output follows.
@@ -52,8 +52,46 @@ pub enum ServerEvent {
     Reset { cols: u16, rows: u16 },
     /// The host's terminal size changed.
     Resized { cols: u16, rows: u16 },
-    /// The session is over for this viewer; the socket closes next.
+    /// The session is over for everyone; the socket closes next.
     Ended { code: String, message: String },
+    /// Who is in, who has control, who asks for it. Sent on attaching and
+    /// after every change; only the controller's input reaches the host.
+    Panel(Panel),
+    /// Something that happened to this viewer (a request answered or timed
+    /// out, control taken back), to show them.
+    Notice { message: String },
+    /// This viewer is out of the session (they exited, or the share was
+    /// cancelled) while it goes on; the socket closes next.
+    Left { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Panel {
+    pub creator: i64,
+    pub controller: i64,
+    /// The creator first, then invited users in order of entry.
+    pub participants: Vec<Participant>,
+    /// User ids with a pending request for control, oldest first.
+    pub requests: Vec<i64>,
+    /// Whether an invitation is open.
+    pub shared: bool,
+}
+
+impl Panel {
+    pub fn name_of(&self, user: i64) -> &str {
+        self.participants
+            .iter()
+            .find(|participant| participant.id == user)
+            .map_or("someone", |participant| participant.name.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: i64,
+    pub name: String,
+    /// Whether they have the session open right now.
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,7 +207,21 @@ mod tests {
             ServerMsg::Output(b"\x1b[31mred\x1b[0m".to_vec()),
             ServerMsg::Event(ServerEvent::Welcome {
                 version: 1,
-                read_only: false,
+                viewer: 7,
+            }),
+            ServerMsg::Event(ServerEvent::Panel(Panel {
+                creator: 7,
+                controller: 8,
+                participants: vec![Participant {
+                    id: 8,
+                    name: "Alice".to_owned(),
+                    online: true,
+                }],
+                requests: vec![9],
+                shared: true,
+            })),
+            ServerMsg::Event(ServerEvent::Left {
+                message: "bye".to_owned(),
             }),
             ServerMsg::Event(ServerEvent::Reset { cols: 80, rows: 24 }),
             ServerMsg::Event(ServerEvent::Ended {

@@ -31,6 +31,8 @@ pub struct Config {
     /// How long a session waits for its creator's browser to come back
     /// after the connection dropped (a reload, a network blip).
     pub reconnect_grace: Duration,
+    /// How long a request for control waits for an answer.
+    pub control_request_timeout: Duration,
 }
 
 impl Config {
@@ -48,6 +50,7 @@ impl Config {
             keepalive_interval: Duration::from_secs(15),
             keepalive_max: 3,
             reconnect_grace: Duration::from_secs(30),
+            control_request_timeout: domain::REQUEST_TIMEOUT,
         }
     }
 

@@ -25,6 +25,9 @@ pub enum ServiceError {
     /// The session is over, for this reason.
     #[error("{}", .0.message())]
     Ended(domain::SessionEnd),
+    /// An invitation does not admit the caller, for this reason.
+    #[error("{}", .0.message())]
+    Refused(domain::JoinRefusal),
     /// Anything else: logged with its cause, shown as a generic failure.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -33,6 +36,15 @@ pub enum ServiceError {
 impl From<sea_orm::DbErr> for ServiceError {
     fn from(error: sea_orm::DbErr) -> Self {
         ServiceError::Internal(error.into())
+    }
+}
+
+impl From<domain::ControlError> for ServiceError {
+    fn from(error: domain::ControlError) -> Self {
+        match error {
+            domain::ControlError::NotInSession => ServiceError::Forbidden,
+            other => ServiceError::Conflict(other.to_string()),
+        }
     }
 }
 

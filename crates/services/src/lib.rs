@@ -4,6 +4,7 @@
 
 mod access;
 mod config;
+mod control;
 mod demo;
 mod error;
 mod grants;
@@ -14,6 +15,7 @@ pub use hosts::{FetchedHostKey, HostForm};
 mod passwords;
 mod projects;
 mod secrets;
+mod shares;
 mod terminal;
 mod users;
 mod web_sessions;
@@ -40,6 +42,8 @@ pub struct Services {
     /// A std Mutex: every use is a short, synchronous update, never held
     /// across an await.
     login_limiter: Arc<Mutex<LoginLimiter>>,
+    /// Failed invitation codes and passwords, like `login_limiter`.
+    invitation_limiter: Arc<Mutex<LoginLimiter>>,
     live: Arc<terminal::LiveSessions>,
 }
 
@@ -59,6 +63,7 @@ impl Services {
         let services = Self {
             db,
             login_limiter: Arc::new(Mutex::new(LoginLimiter::new(config.login_limits))),
+            invitation_limiter: Arc::new(Mutex::new(LoginLimiter::new(config.login_limits))),
             secrets: Arc::new(secrets),
             config: Arc::new(config),
             live: Arc::default(),

@@ -43,7 +43,13 @@ impl Services {
         .insert(&self.db)
         .await?;
         let id = OmSessionId(row.id);
-        let (session, commands) = LiveSession::new(id, actor.id, INITIAL_COLS, INITIAL_ROWS);
+        let (session, commands) = LiveSession::new(
+            id,
+            (actor.id, actor.display_name.clone()),
+            INITIAL_COLS,
+            INITIAL_ROWS,
+            self.config.control_request_timeout,
+        );
         self.live.insert(session.clone());
         tracing::info!(session = %id, user = %actor.username, account = %account_id, "session started");
         tokio::spawn(self.clone().run_session(session, target, commands));
@@ -93,6 +99,9 @@ impl Services {
         if let Err(error) = self.store_end(id, &end).await {
             tracing::error!(session = %id, %error, "storing the end of a session failed");
         }
+        if let Err(error) = self.close_shares(id).await {
+            tracing::error!(session = %id, ?error, "closing the shares of a session failed");
+        }
     }
 
     async fn store_end(&self, id: OmSessionId, end: &SessionEnd) -> Result<(), sea_orm::DbErr> {
@@ -122,21 +131,8 @@ impl Services {
         Ok(())
     }
 
-    /// The creator's Exit session.
-    pub async fn close_session(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
-        let session = self
-            .live
-            .get(id)
-            .ok_or(ServiceError::NotFound("live session"))?;
-        if session.creator != actor.id {
-            return Err(ServiceError::Forbidden);
-        }
-        self.end_session(id, SessionEnd::ClosedByCreator).await;
-        Ok(())
-    }
-
-    /// Attaches a browser of the actor to a live session: its creator, who
-    /// must still hold the grant.
+    /// Attaches a browser of the actor to a live session they are in (its
+    /// creator or an invited user), while they hold the grant.
     pub async fn attach_terminal(
         &self,
         actor: &Actor,
@@ -152,14 +148,14 @@ impl Services {
             .live
             .get(id)
             .ok_or(ServiceError::NotFound("live session"))?;
-        let attachment = session.attach();
+        let attachment = session.attach(actor.id).ok_or(ServiceError::Forbidden)?;
         Ok((session, attachment))
     }
 
     /// Called when a browser's socket closes. When it was the creator's
     /// last, the session ends unless they come back within the grace period.
-    pub fn detach_terminal(&self, session: &Arc<LiveSession>) {
-        let Some(generation) = session.detach() else {
+    pub fn detach_terminal(&self, actor: &Actor, session: &Arc<LiveSession>) {
+        let Some(generation) = session.detach(actor.id) else {
             return;
         };
         let services = self.clone();
@@ -174,8 +170,8 @@ impl Services {
         });
     }
 
-    /// The session as its page shows it; only its creator may see it, and
-    /// only while they hold the grant.
+    /// The session as its page shows it: to its creator, and to invited
+    /// users while they are in it; to either only while they hold the grant.
     pub async fn session_record(
         &self,
         actor: &Actor,
@@ -185,7 +181,10 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound("session"))?;
-        if row.creator_id != actor.id.0 {
+        let viewer_is_creator = row.creator_id == actor.id.0;
+        let live = self.live.get(id);
+        let invited = live.as_ref().is_some_and(|session| session.is_in(actor.id));
+        if !viewer_is_creator && !invited {
             return Err(ServiceError::Forbidden);
         }
         let account = self
@@ -201,12 +200,19 @@ impl Services {
                 SessionEnd::from_code(code).map_or("The session ended.", |end| end.message());
             (code.to_owned(), message.to_owned())
         });
+        let invitation = match viewer_is_creator {
+            true => None,
+            false => self.open_share(id).await?.map(|share| share.code),
+        };
         Ok(OmSessionRecord {
             id,
             account,
             creator,
             started_at: row.started_at.to_rfc3339(),
             ended,
+            viewer: actor.id,
+            viewer_is_creator,
+            invitation,
         })
     }
 

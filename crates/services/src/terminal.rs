@@ -11,14 +11,19 @@
 use std::collections::HashMap;
 use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
-use domain::{OmSessionId, SessionEnd, UserId};
+use domain::{Control, OmSessionId, SessionEnd, UserId};
 use gateway::ShellCommand;
 use protocol::{ServerEvent, ServerMsg};
 use tokio::sync::{broadcast, mpsc};
 
-/// Frames buffered per browser before it counts as fallen behind.
+mod cooperation;
+
+/// Frames buffered per browser before it counts as fallen behind. The
+/// channel is one ring shared by all browsers, so this bounds memory per
+/// session, not per participant.
 const FRAME_BUFFER: usize = 512;
 const SCROLLBACK_LINES: usize = 0;
 
@@ -57,9 +62,10 @@ pub struct LiveSession {
     pub id: OmSessionId,
     pub creator: UserId,
     /// A std Mutex: every section is short and synchronous (parse a chunk,
-    /// send to a broadcast channel, which never waits).
+    /// apply a control rule, send to a broadcast channel, which never
+    /// waits).
     state: Mutex<State>,
-    frames: broadcast::Sender<Bytes>,
+    frames: broadcast::Sender<Frame>,
     /// To the shell; what is sent while it opens waits its turn there.
     commands: mpsc::UnboundedSender<ShellCommand>,
 }
@@ -67,8 +73,15 @@ pub struct LiveSession {
 struct State {
     screen: vt100::Parser,
     phase: Phase,
-    /// Open sockets of the creator; at zero the reconnect grace starts.
-    creator_attachments: usize,
+    /// Who is in and who may type.
+    control: Control,
+    /// Display names of everyone who has been in, for the panel.
+    names: HashMap<UserId, String>,
+    /// Open sockets per user. At zero the creator's reconnect grace starts,
+    /// and an invited user's control and request lapse.
+    connections: HashMap<UserId, usize>,
+    /// Whether an invitation is open, for the panel.
+    shared: bool,
     /// Bumped whenever the creator attaches, so that a grace period started
     /// before can tell it was overtaken.
     attach_generation: u64,
@@ -81,19 +94,52 @@ enum Phase {
     Ended(SessionEnd),
 }
 
+/// One encoded message for every browser of the session, or for the
+/// browsers of one user only.
+#[derive(Clone)]
+pub struct Frame {
+    to: Option<UserId>,
+    pub bytes: Bytes,
+    /// The last frame for the browsers it reaches (`Ended`, `Left`), so the
+    /// socket closes after it without decoding every frame to find out.
+    pub closes: bool,
+}
+
+impl Frame {
+    fn everyone(message: ServerMsg) -> Self {
+        Self::new(None, message)
+    }
+
+    fn to(user: UserId, event: ServerEvent) -> Self {
+        Self::new(Some(user), ServerMsg::Event(event))
+    }
+
+    fn new(to: Option<UserId>, message: ServerMsg) -> Self {
+        let closes = matches!(
+            message,
+            ServerMsg::Event(ServerEvent::Ended { .. } | ServerEvent::Left { .. })
+        );
+        Self {
+            to,
+            bytes: Bytes::from(message.encode()),
+            closes,
+        }
+    }
+
+    pub fn is_for(&self, user: UserId) -> bool {
+        self.to.is_none_or(|to| to == user)
+    }
+}
+
 /// What a newly attached browser needs: the frames that bring it to the
 /// current screen, then the live stream.
 pub struct Attachment {
-    pub initial: Vec<Bytes>,
-    pub frames: broadcast::Receiver<Bytes>,
+    pub initial: Vec<Frame>,
+    pub frames: broadcast::Receiver<Frame>,
 }
 
-fn frame(message: ServerMsg) -> Bytes {
-    Bytes::from(message.encode())
-}
-
-fn event(event: ServerEvent) -> Bytes {
-    frame(ServerMsg::Event(event))
+fn event(event: ServerEvent) -> Frame {
+    Frame::everyone(ServerMsg::Event(event))
 }
 
 fn size(value: u16) -> NonZeroU16 {
@@ -105,19 +151,24 @@ impl LiveSession {
     /// the shell once it is open.
     pub(crate) fn new(
         id: OmSessionId,
-        creator: UserId,
+        creator: (UserId, String),
         cols: u16,
         rows: u16,
+        request_timeout: Duration,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<ShellCommand>) {
         let (frames, _) = broadcast::channel(FRAME_BUFFER);
         let (commands, queue) = mpsc::unbounded_channel();
+        let (creator, creator_name) = creator;
         let session = Arc::new(Self {
             id,
             creator,
             state: Mutex::new(State {
                 screen: vt100::Parser::new(size(rows), size(cols), SCROLLBACK_LINES),
                 phase: Phase::Connecting,
-                creator_attachments: 0,
+                control: Control::new(creator, request_timeout),
+                names: HashMap::from([(creator, creator_name)]),
+                connections: HashMap::new(),
+                shared: false,
                 attach_generation: 0,
             }),
             frames,
@@ -132,36 +183,68 @@ impl LiveSession {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Attaches one of the creator's browsers.
-    pub fn attach(&self) -> Attachment {
+    fn send(&self, frame: Frame) {
+        // No receivers is fine: nobody is watching right now.
+        let _ = self.frames.send(frame);
+    }
+
+    /// Attaches a browser of `user`, who must be in the session.
+    pub fn attach(&self, user: UserId) -> Option<Attachment> {
         let mut state = self.lock();
-        state.creator_attachments += 1;
-        state.attach_generation += 1;
-        self.snapshot(&state)
+        if !state.control.is_in(user) {
+            return None;
+        }
+        let connections = state.connections.entry(user).or_default();
+        *connections += 1;
+        let first = *connections == 1;
+        if user == self.creator {
+            state.attach_generation += 1;
+        }
+        if first {
+            self.send(panel(&state));
+        }
+        Some(self.snapshot(&state, user))
     }
 
     /// Brings a browser that fell behind back to the current screen.
-    pub fn resynchronise(&self) -> Attachment {
-        self.snapshot(&self.lock())
+    pub fn resynchronise(&self, user: UserId) -> Attachment {
+        self.snapshot(&self.lock(), user)
     }
 
-    /// Detaches one of the creator's browsers. Returns the generation to
-    /// hand to `grace_expired` when it was the last one.
-    pub fn detach(&self) -> Option<u64> {
+    /// Detaches a browser of `user`. Returns the generation to hand to
+    /// `grace_expired` when it was the creator's last one.
+    pub fn detach(&self, user: UserId) -> Option<u64> {
         let mut state = self.lock();
-        state.creator_attachments = state.creator_attachments.saturating_sub(1);
-        (state.creator_attachments == 0).then_some(state.attach_generation)
+        let connections = state.connections.entry(user).or_default();
+        *connections = connections.saturating_sub(1);
+        if *connections > 0 {
+            return None;
+        }
+        state.connections.remove(&user);
+        state.control.disconnect(user);
+        self.send(panel(&state));
+        (user == self.creator).then_some(state.attach_generation)
     }
 
     /// Whether the creator stayed away since `detach` returned `generation`.
     pub fn grace_expired(&self, generation: u64) -> bool {
         let state = self.lock();
-        state.creator_attachments == 0 && state.attach_generation == generation
+        !state.connections.contains_key(&self.creator) && state.attach_generation == generation
     }
 
-    fn snapshot(&self, state: &State) -> Attachment {
+    fn snapshot(&self, state: &State, user: UserId) -> Attachment {
+        let frames = self.frames.subscribe();
+        if !state.control.is_in(user) && !matches!(state.phase, Phase::Ended(_)) {
+            let left = Frame::to(user, ServerEvent::Left {
+                message: "You are no longer in this session.".to_owned(),
+            });
+            return Attachment {
+                initial: vec![left],
+                frames,
+            };
+        }
         let screen = state.screen.screen();
-        let initial = match &state.phase {
+        let mut initial = match &state.phase {
             Phase::Connecting => vec![event(ServerEvent::Connecting)],
             Phase::Connected => {
                 let (rows, cols) = screen.size();
@@ -176,49 +259,52 @@ impl LiveSession {
                         cols: cols.get(),
                         rows: rows.get(),
                     }),
-                    frame(ServerMsg::Output(contents)),
+                    Frame::everyone(ServerMsg::Output(contents)),
                 ]
             }
             Phase::Ended(end) => vec![ended(end)],
         };
-        Attachment {
-            initial,
-            frames: self.frames.subscribe(),
+        if !matches!(state.phase, Phase::Ended(_)) {
+            initial.push(panel(state));
         }
+        Attachment { initial, frames }
     }
 
     pub(crate) fn connected(&self) {
         let mut state = self.lock();
         if matches!(state.phase, Phase::Connecting) {
             state.phase = Phase::Connected;
-            let _ = self.frames.send(event(ServerEvent::Connected));
+            self.send(event(ServerEvent::Connected));
         }
     }
 
     pub(crate) fn output(&self, bytes: Vec<u8>) {
         let mut state = self.lock();
         state.screen.process(&bytes);
-        // No receivers is fine: output still shapes the screen.
-        let _ = self.frames.send(frame(ServerMsg::Output(bytes)));
+        self.send(Frame::everyone(ServerMsg::Output(bytes)));
     }
 
-    /// Keystrokes from `user`: only the creator's reach the host.
+    /// Keystrokes from `user`: only the controller's reach the host.
     pub fn input(&self, user: UserId, bytes: Vec<u8>) -> bool {
-        if user != self.creator {
+        if !self.lock().control.may_type(user) {
             return false;
         }
         self.command(ShellCommand::Input(bytes))
     }
 
-    /// A new terminal size from `user`: only the creator's reaches the host.
+    /// A new terminal size from `user`: only the controller's reaches the
+    /// host.
     pub fn resize(&self, user: UserId, cols: u16, rows: u16) -> bool {
-        if user != self.creator || cols == 0 || rows == 0 {
+        if cols == 0 || rows == 0 {
             return false;
         }
         {
             let mut state = self.lock();
+            if !state.control.may_type(user) {
+                return false;
+            }
             state.screen.set_size(size(rows), size(cols));
-            let _ = self.frames.send(event(ServerEvent::Resized { cols, rows }));
+            self.send(event(ServerEvent::Resized { cols, rows }));
         }
         self.command(ShellCommand::Resize { cols, rows })
     }
@@ -236,28 +322,61 @@ impl LiveSession {
                 return false;
             }
             state.phase = Phase::Ended(end.clone());
-            let _ = self.frames.send(ended(&end));
+            self.send(ended(&end));
         }
         self.command(ShellCommand::Close);
         true
     }
+
+    pub fn has_ended(&self) -> bool {
+        matches!(self.lock().phase, Phase::Ended(_))
+    }
 }
 
-pub(crate) fn ended(end: &SessionEnd) -> Bytes {
+fn ended(end: &SessionEnd) -> Frame {
     event(ServerEvent::Ended {
         code: end.code().to_owned(),
         message: end.message().to_owned(),
     })
 }
 
+/// The panel as everyone sees it.
+fn panel(state: &State) -> Frame {
+    let control = &state.control;
+    let name = |user: &UserId| state.names.get(user).cloned().unwrap_or_default();
+    let participants = std::iter::once(control.creator())
+        .chain(control.invited().iter().copied())
+        .map(|user| protocol::Participant {
+            id: user.0,
+            name: name(&user),
+            online: state.connections.contains_key(&user),
+        })
+        .collect();
+    event(ServerEvent::Panel(protocol::Panel {
+        creator: control.creator().0,
+        controller: control.controller().0,
+        participants,
+        requests: control
+            .requests()
+            .iter()
+            .map(|request| request.requester.0)
+            .collect(),
+        shared: state.shared,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
-    fn decode(frames: &[Bytes]) -> Vec<ServerMsg> {
+    const CREATOR: UserId = UserId(7);
+    const ALICE: UserId = UserId(8);
+
+    fn decode(frames: &[Frame]) -> Vec<ServerMsg> {
         frames
             .iter()
-            .map(|frame| ServerMsg::decode(frame).unwrap())
+            .map(|frame| ServerMsg::decode(&frame.bytes).unwrap())
             .collect()
     }
 
@@ -266,16 +385,30 @@ mod tests {
     }
 
     fn connected() -> (Arc<LiveSession>, mpsc::UnboundedReceiver<ShellCommand>) {
-        let (session, shell) = LiveSession::new(OmSessionId(1), UserId(7), 20, 5);
+        let (session, shell) = connecting();
         session.connected();
         (session, shell)
+    }
+
+    fn connecting() -> (Arc<LiveSession>, mpsc::UnboundedReceiver<ShellCommand>) {
+        LiveSession::new(
+            OmSessionId(1),
+            (CREATOR, "Creator".to_owned()),
+            20,
+            5,
+            domain::REQUEST_TIMEOUT,
+        )
+    }
+
+    fn next(attachment: &mut Attachment) -> ServerMsg {
+        ServerMsg::decode(&attachment.frames.try_recv().unwrap().bytes).unwrap()
     }
 
     #[test]
     fn a_late_attacher_gets_the_current_screen_then_the_stream() {
         let session = session();
         session.output(b"hello\r\nworld".to_vec());
-        let mut attachment = session.attach();
+        let mut attachment = session.attach(CREATOR).unwrap();
         let initial = decode(&attachment.initial);
         assert_eq!(initial[0], ServerMsg::Event(ServerEvent::Connected));
         assert_eq!(
@@ -289,19 +422,16 @@ mod tests {
         replay.process(screen);
         assert_eq!(replay.screen().contents(), "hello\nworld");
 
+        assert!(matches!(&initial[3], ServerMsg::Event(ServerEvent::Panel(panel)) if panel.controller == CREATOR.0));
         session.output(b"!".to_vec());
-        let next = attachment.frames.try_recv().unwrap();
-        assert_eq!(
-            ServerMsg::decode(&next).unwrap(),
-            ServerMsg::Output(b"!".to_vec())
-        );
+        assert_eq!(next(&mut attachment), ServerMsg::Output(b"!".to_vec()));
     }
 
     #[test]
     fn a_full_screen_program_is_reproduced_in_the_alternate_screen() {
         let session = session();
         session.output(b"prompt$ vim\r\n\x1b[?1049h\x1b[2J\x1b[H~ editing".to_vec());
-        let initial = decode(&session.attach().initial);
+        let initial = decode(&session.attach(CREATOR).unwrap().initial);
         let ServerMsg::Output(screen) = &initial[2] else {
             panic!("no screen")
         };
@@ -313,25 +443,114 @@ mod tests {
     }
 
     #[test]
-    fn only_the_creator_types_or_resizes() {
+    fn only_the_controller_types_or_resizes() {
         let (session, mut shell) = connected();
-        assert!(!session.input(UserId(8), b"rm -rf /".to_vec()));
-        assert!(!session.resize(UserId(8), 100, 40));
-        assert!(session.input(UserId(7), b"ls".to_vec()));
+        assert!(session.enter(ALICE, "Alice".to_owned()));
+        assert!(!session.input(ALICE, b"rm -rf /".to_vec()));
+        assert!(!session.resize(ALICE, 100, 40));
+        assert!(session.input(CREATOR, b"ls".to_vec()));
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"ls"));
+        assert!(shell.try_recv().is_err());
+
+        session.request_control(ALICE, Instant::now()).unwrap();
+        session.agree(CREATOR, ALICE).unwrap();
+        assert!(!session.input(CREATOR, b"x".to_vec()));
+        assert!(session.input(ALICE, b"pwd".to_vec()));
+        assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"pwd"));
         assert!(shell.try_recv().is_err());
     }
 
     #[test]
+    fn control_changes_reach_everyone_and_outcomes_reach_the_requester() {
+        let session = session();
+        let mut creator = session.attach(CREATOR).unwrap();
+        assert!(session.attach(ALICE).is_none());
+        session.enter(ALICE, "Alice".to_owned());
+        let mut alice = session.attach(ALICE).unwrap();
+        while creator.frames.try_recv().is_ok() {}
+        session.request_control(ALICE, Instant::now()).unwrap();
+        let ServerMsg::Event(ServerEvent::Panel(panel)) = next(&mut creator) else {
+            panic!("no panel")
+        };
+        assert_eq!(panel.requests, vec![ALICE.0]);
+        assert_eq!(panel.name_of(ALICE.0), "Alice");
+        assert!(panel.participants.iter().all(|p| p.online));
+
+        session.refuse(CREATOR, ALICE).unwrap();
+        let _panel = next(&mut creator);
+        // The refusal is addressed to Alice alone.
+        let notice = creator.frames.try_recv().unwrap();
+        assert!(!notice.is_for(CREATOR) && notice.is_for(ALICE));
+        let mut seen = Vec::new();
+        while let Ok(frame) = alice.frames.try_recv() {
+            seen.push(ServerMsg::decode(&frame.bytes).unwrap());
+        }
+        assert!(seen.iter().any(|message| matches!(message,
+            ServerMsg::Event(ServerEvent::Notice { message }) if message.contains("refused"))));
+    }
+
+    #[test]
+    fn a_requester_who_times_out_is_told() {
+        let session = session();
+        session.enter(ALICE, "Alice".to_owned());
+        let mut alice = session.attach(ALICE).unwrap();
+        let asked = Instant::now();
+        session.request_control(ALICE, asked).unwrap();
+        session.expire_requests(asked + domain::REQUEST_TIMEOUT);
+        let mut seen = Vec::new();
+        while let Ok(frame) = alice.frames.try_recv() {
+            seen.push(ServerMsg::decode(&frame.bytes).unwrap());
+        }
+        assert!(seen.iter().any(|message| matches!(message,
+            ServerMsg::Event(ServerEvent::Notice { message }) if message.contains("timed out"))));
+    }
+
+    #[test]
+    fn cancel_share_forces_invited_users_out_and_keeps_the_creator() {
+        let (session, mut shell) = connected();
+        session.enter(ALICE, "Alice".to_owned());
+        let mut alice = session.attach(ALICE).unwrap();
+        session.request_control(ALICE, Instant::now()).unwrap();
+        session.agree(CREATOR, ALICE).unwrap();
+        assert_eq!(session.cancel_share(), vec![ALICE]);
+        let mut left = false;
+        while let Ok(frame) = alice.frames.try_recv() {
+            left |= matches!(ServerMsg::decode(&frame.bytes).unwrap(),
+                ServerMsg::Event(ServerEvent::Left { message }) if message.contains("cancelled"));
+        }
+        assert!(left);
+        assert!(!session.input(ALICE, b"x".to_vec()));
+        assert!(session.input(CREATOR, b"y".to_vec()));
+        assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"y"));
+        // A browser of Alice's that resynchronises now learns she is out.
+        let again = decode(&session.resynchronise(ALICE).initial);
+        assert!(matches!(&again[0], ServerMsg::Event(ServerEvent::Left { .. })));
+    }
+
+    #[test]
+    fn an_invited_controller_who_drops_returns_control_to_the_creator() {
+        let (session, _shell) = connected();
+        session.enter(ALICE, "Alice".to_owned());
+        let _alice = session.attach(ALICE).unwrap();
+        session.request_control(ALICE, Instant::now()).unwrap();
+        session.agree(CREATOR, ALICE).unwrap();
+        assert_eq!(session.detach(ALICE), None);
+        assert!(session.input(CREATOR, b"x".to_vec()));
+        assert!(!session.input(ALICE, b"x".to_vec()));
+        // Still in: a reload attaches again.
+        assert!(session.attach(ALICE).is_some());
+    }
+
+    #[test]
     fn keystrokes_typed_while_connecting_wait_for_the_shell() {
-        let (session, mut shell) = LiveSession::new(OmSessionId(1), UserId(7), 20, 5);
-        let attachment = session.attach();
+        let (session, mut shell) = connecting();
+        let attachment = session.attach(CREATOR).unwrap();
         assert_eq!(
-            decode(&attachment.initial),
-            vec![ServerMsg::Event(ServerEvent::Connecting)]
+            decode(&attachment.initial)[0],
+            ServerMsg::Event(ServerEvent::Connecting)
         );
-        assert!(session.resize(UserId(7), 100, 30));
-        assert!(session.input(UserId(7), b"ls\r".to_vec()));
+        assert!(session.resize(CREATOR, 100, 30));
+        assert!(session.input(CREATOR, b"ls\r".to_vec()));
         assert!(matches!(
             shell.try_recv(),
             Ok(ShellCommand::Resize {
@@ -345,26 +564,26 @@ mod tests {
     #[test]
     fn the_grace_period_is_overtaken_by_a_new_attachment() {
         let session = session();
-        let _first = session.attach();
-        let generation = session.detach().unwrap();
-        let _again = session.attach();
+        let _first = session.attach(CREATOR).unwrap();
+        let generation = session.detach(CREATOR).unwrap();
+        let _again = session.attach(CREATOR).unwrap();
         assert!(!session.grace_expired(generation));
-        let later = session.detach().unwrap();
+        let later = session.detach(CREATOR).unwrap();
         assert!(session.grace_expired(later));
     }
 
     #[test]
     fn finishing_tells_everyone_once_and_closes_the_shell() {
         let (session, mut shell) = connected();
-        let mut attachment = session.attach();
+        let mut attachment = session.attach(CREATOR).unwrap();
         assert!(session.finish(SessionEnd::ClosedByCreator));
         assert!(!session.finish(SessionEnd::ShellExited));
-        let last = ServerMsg::decode(&attachment.frames.try_recv().unwrap()).unwrap();
+        let last = next(&mut attachment);
         assert!(
             matches!(last, ServerMsg::Event(ServerEvent::Ended { code, .. }) if code == "S_200")
         );
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Close)));
-        let late = decode(&session.attach().initial);
+        let late = decode(&session.attach(CREATOR).unwrap().initial);
         assert!(matches!(
             &late[0],
             ServerMsg::Event(ServerEvent::Ended { .. })
@@ -374,7 +593,7 @@ mod tests {
     #[test]
     fn a_viewer_that_falls_behind_is_told_so_and_resynchronised() {
         let session = session();
-        let mut slow = session.attach();
+        let mut slow = session.attach(CREATOR).unwrap();
         for _ in 0..FRAME_BUFFER + 10 {
             session.output(b"x".to_vec());
         }
@@ -382,9 +601,9 @@ mod tests {
             slow.frames.try_recv(),
             Err(broadcast::error::TryRecvError::Lagged(_))
         ));
-        let fresh = session.resynchronise();
+        let fresh = session.resynchronise(CREATOR);
         assert!(matches!(
-            ServerMsg::decode(&fresh.initial[1]).unwrap(),
+            ServerMsg::decode(&fresh.initial[1].bytes).unwrap(),
             ServerMsg::Event(ServerEvent::Reset { .. })
         ));
     }

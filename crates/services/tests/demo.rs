@@ -48,7 +48,7 @@ async fn the_first_admin_reaches_a_shell_on_the_demo_host() {
             ServerMsg::Event(_) => {}
         }
     }
-    services.close_session(&admin, id).await.unwrap();
+    services.exit_session(&admin, id).await.unwrap();
 
     // A restart on another port updates the host instead of adding one.
     drop(services);

@@ -3,17 +3,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test helpers fail loudly
 
 use std::net::SocketAddr;
+use std::time::Duration;
 use std::path::Path;
 
 use std::sync::Arc;
 
+use futures::{SinkExt, StreamExt};
 use leptos::prelude::LeptosOptions;
+use protocol::{ClientMsg, PROTOCOL_VERSION, ServerEvent, ServerMsg};
 use reqwest::StatusCode;
 use reqwest::cookie::{CookieStore, Jar};
 use serde_json::Value;
 use services::{Config, Services};
 use test_sshd::{TEST_PASSWORD, TEST_USER};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 pub const ADMIN_PASSWORD: &str = "first-admin-pw";
@@ -231,3 +235,78 @@ fn as_form<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
         .map(|(name, value)| (*name, value.as_str()))
         .collect()
 }
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn signed_in_admin(server: &TestServer) -> Browser {
+    let admin = server.browser();
+    let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
+    assert!(status.is_success(), "{body}");
+    admin
+}
+
+/// Opens the terminal socket as the session page does and says hello.
+pub async fn connect(browser: &Browser, session: i64) -> Socket {
+    let request = browser.terminal_request(session, Some(&browser.base));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(
+        &mut socket,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+        },
+    )
+    .await;
+    match next(&mut socket).await {
+        ServerMsg::Event(ServerEvent::Welcome { .. }) => socket,
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+}
+
+pub async fn send(socket: &mut Socket, message: ClientMsg) {
+    socket
+        .send(Message::binary(message.encode()))
+        .await
+        .unwrap();
+}
+
+pub async fn next(socket: &mut Socket) -> ServerMsg {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("a message within 15 s")
+            .expect("the socket is open")
+            .unwrap();
+        if let Message::Binary(frame) = message {
+            return ServerMsg::decode(&frame).unwrap();
+        }
+    }
+}
+
+/// Reads until the terminal output contains `needle`.
+pub async fn output_until(socket: &mut Socket, needle: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        match next(socket).await {
+            ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            ServerMsg::Event(ServerEvent::Ended { code, message }) => {
+                panic!("ended {code}: {message} after {seen:?}")
+            }
+            ServerMsg::Event(_) => {}
+        }
+    }
+    seen
+}
+
+pub async fn ended(socket: &mut Socket) -> String {
+    loop {
+        if let ServerMsg::Event(ServerEvent::Ended { code, .. }) = next(socket).await {
+            return code;
+        }
+    }
+}
+
+pub async fn type_line(socket: &mut Socket, line: &str) {
+    send(socket, ClientMsg::Input(format!("{line}\r").into_bytes())).await;
+}
+

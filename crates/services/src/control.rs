@@ -1,0 +1,100 @@
+//! The control actions of a shared session (Apply for control, Agree,
+//! Refuse, Release control, taking control back, Exit session), for server
+//! functions. The rules themselves are in `domain::Control`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use domain::{OmSessionId, SessionEnd, UserId};
+
+use crate::terminal::LiveSession;
+use crate::{Actor, ServiceError, Services};
+
+impl Services {
+    /// A live session the actor is in.
+    fn joined_live_session(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<Arc<LiveSession>, ServiceError> {
+        let live = self
+            .live
+            .get(id)
+            .filter(|live| !live.has_ended())
+            .ok_or(ServiceError::NotFound("live session"))?;
+        if !live.is_in(actor.id) {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(live)
+    }
+
+    /// Apply for control. A request nobody answers lapses after the
+    /// configured timeout and the requester is told.
+    pub async fn request_control(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<(), ServiceError> {
+        let live = self.joined_live_session(actor, id)?;
+        live.request_control(actor.id, Instant::now())?;
+        tracing::info!(session = %id, user = %actor.username, "control requested");
+        tokio::spawn(async move {
+            tokio::time::sleep(live.request_timeout()).await;
+            live.expire_requests(Instant::now());
+        });
+        Ok(())
+    }
+
+    /// Agree (`agree`) or Refuse a pending request for control.
+    pub async fn answer_control_request(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+        requester: UserId,
+        agree: bool,
+    ) -> Result<(), ServiceError> {
+        let live = self.joined_live_session(actor, id)?;
+        if agree {
+            live.agree(actor.id, requester)?;
+        } else {
+            live.refuse(actor.id, requester)?;
+        }
+        tracing::info!(session = %id, user = %actor.username, %requester, agree, "control request answered");
+        Ok(())
+    }
+
+    pub async fn release_control(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<(), ServiceError> {
+        self.joined_live_session(actor, id)?
+            .release_control(actor.id)?;
+        tracing::info!(session = %id, user = %actor.username, "control released");
+        Ok(())
+    }
+
+    pub async fn take_control_back(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<(), ServiceError> {
+        self.joined_live_session(actor, id)?
+            .take_control_back(actor.id)?;
+        tracing::info!(session = %id, user = %actor.username, "control taken back");
+        Ok(())
+    }
+
+    /// Exit session: the creator's ends the session for everyone (rule 9);
+    /// an invited user's takes only them out (rule 7).
+    pub async fn exit_session(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
+        let live = self.joined_live_session(actor, id)?;
+        if live.creator == actor.id {
+            self.end_session(id, SessionEnd::ClosedByCreator).await;
+        } else if live.leave(actor.id) {
+            self.record_leaving(id, Some(actor.id)).await?;
+            tracing::info!(session = %id, user = %actor.username, "left a shared session");
+        }
+        Ok(())
+    }
+}

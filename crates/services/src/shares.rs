@@ -1,0 +1,447 @@
+//! Shares: the invitation on a live session, who it admits (rule 10), and
+//! the join records of every entry and every refusal.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use db::entities::{join_record, om_session, share, user};
+use domain::{
+    HostAccountId, InvitationCode, InvitationRecord, JoinRecord, JoinRefusal, OmSessionId,
+    SessionEnd, ShareId, ShareRecord, ShareStatus, ShareValidity,
+};
+use rand::Rng;
+use rand::rngs::OsRng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use crate::terminal::LiveSession;
+use crate::{Actor, ServiceError, Services, passwords};
+
+const OPEN: &str = "OPEN";
+
+/// An invitation that admits the actor, before any password is checked.
+struct Admission {
+    share: share::Model,
+    session: om_session::Model,
+    live: Arc<LiveSession>,
+}
+
+impl Services {
+    /// The creator's live session, or why not.
+    fn created_live_session(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<Arc<LiveSession>, ServiceError> {
+        let live = self
+            .live
+            .get(id)
+            .ok_or(ServiceError::NotFound("live session"))?;
+        if live.creator != actor.id {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(live)
+    }
+
+    /// The open, unexpired share of the creator's live session, for the
+    /// Share dialog.
+    pub async fn session_share(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<Option<ShareRecord>, ServiceError> {
+        self.created_live_session(actor, id)?;
+        Ok(self
+            .open_share(id)
+            .await?
+            .filter(|share| share.expires_at > Utc::now())
+            .map(|share| self.share_record(&share)))
+    }
+
+    /// Invite friends: opens a share of the creator's live session. While
+    /// one is open and unexpired it is returned instead, so every opening of
+    /// the dialog shows the same URL.
+    pub async fn create_share(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+        validity: ShareValidity,
+        password: Option<String>,
+    ) -> Result<ShareRecord, ServiceError> {
+        let live = self.created_live_session(actor, id)?;
+        let now = Utc::now();
+        if let Some(open) = self.open_share(id).await? {
+            if open.expires_at > now {
+                return Ok(self.share_record(&open));
+            }
+            self.close_share(open.id, ShareStatus::Expired).await?;
+        }
+        let password_hash = match password.filter(|password| !password.is_empty()) {
+            Some(password) => Some(passwords::hash(password).await?),
+            None => None,
+        };
+        let expires_at = now
+            + chrono::Duration::from_std(validity.duration())
+                .map_err(|error| ServiceError::Internal(error.into()))?;
+        let created = share::ActiveModel {
+            om_session_id: Set(id.0),
+            code: Set(self.unused_code().await?.to_string()),
+            password_hash: Set(password_hash),
+            status: Set(OPEN.to_owned()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            closed_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        live.set_shared(true);
+        tracing::info!(session = %id, share = created.id, "share created");
+        Ok(self.share_record(&created))
+    }
+
+    /// A code from the operating system's random source that no open share
+    /// uses (36^8 codes make a clash rare; the loop makes it harmless).
+    async fn unused_code(&self) -> Result<InvitationCode, ServiceError> {
+        loop {
+            let code = InvitationCode::from_indexes(std::array::from_fn(|_| {
+                OsRng.gen_range(0..domain::INVITATION_ALPHABET.len())
+            }));
+            let taken = share::Entity::find()
+                .filter(share::Column::Code.eq(code.as_str()))
+                .filter(share::Column::Status.eq(OPEN))
+                .filter(share::Column::ExpiresAt.gt(Utc::now()))
+                .one(&self.db)
+                .await?;
+            if taken.is_none() {
+                return Ok(code);
+            }
+        }
+    }
+
+    /// Cancel share: the share ends and every invited user is forced out.
+    /// The creator's terminal goes on.
+    pub async fn cancel_share(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
+        let live = self.created_live_session(actor, id)?;
+        let share = self
+            .open_share(id)
+            .await?
+            .ok_or(ServiceError::NotFound("open share"))?;
+        // Closed first, so nobody enters between the two steps.
+        self.close_share(share.id, ShareStatus::Cancelled).await?;
+        let forced_out = live.cancel_share();
+        for user in forced_out {
+            self.record_leaving(id, Some(user)).await?;
+        }
+        tracing::info!(session = %id, share = share.id, "share cancelled");
+        Ok(())
+    }
+
+    /// The session's latest share still marked open (it may have expired).
+    pub(crate) async fn open_share(
+        &self,
+        id: OmSessionId,
+    ) -> Result<Option<share::Model>, ServiceError> {
+        Ok(share::Entity::find()
+            .filter(share::Column::OmSessionId.eq(id.0))
+            .filter(share::Column::Status.eq(OPEN))
+            .order_by_desc(share::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+
+    async fn close_share(&self, id: i64, status: ShareStatus) -> Result<(), ServiceError> {
+        share::ActiveModel {
+            id: Set(id),
+            status: Set(status.as_str().to_owned()),
+            closed_at: Set(Some(Utc::now())),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// The session ended: its share admits no one and everyone has left.
+    pub(crate) async fn close_shares(&self, id: OmSessionId) -> Result<(), ServiceError> {
+        if let Some(open) = self.open_share(id).await? {
+            self.close_share(open.id, ShareStatus::Ended).await?;
+        }
+        self.record_leaving(id, None).await
+    }
+
+    /// Sets the leaving time on the open entries of one user, or of all.
+    pub(crate) async fn record_leaving(
+        &self,
+        id: OmSessionId,
+        user: Option<domain::UserId>,
+    ) -> Result<(), ServiceError> {
+        let mut update = join_record::Entity::update_many()
+            .col_expr(join_record::Column::LeftAt, Utc::now().into())
+            .filter(join_record::Column::OmSessionId.eq(id.0))
+            .filter(join_record::Column::Refusal.is_null())
+            .filter(join_record::Column::LeftAt.is_null());
+        if let Some(user) = user {
+            update = update.filter(join_record::Column::UserId.eq(user.0));
+        }
+        update.exec(&self.db).await?;
+        Ok(())
+    }
+
+    fn share_record(&self, share: &share::Model) -> ShareRecord {
+        ShareRecord {
+            id: ShareId(share.id),
+            url: self.invitation_url(&share.code),
+            code: share.code.clone(),
+            expires_at: share.expires_at.to_rfc3339(),
+            has_password: share.password_hash.is_some(),
+            status: status_of(share, Utc::now()),
+        }
+    }
+
+    pub fn invitation_url(&self, code: &str) -> String {
+        format!(
+            "{}/invite/{code}",
+            self.config.public_url.trim_end_matches('/')
+        )
+    }
+
+    /// The invitation page: what the invitation is, if it admits the actor.
+    pub async fn invitation(
+        &self,
+        actor: &Actor,
+        code: &str,
+        address: IpAddr,
+    ) -> Result<InvitationRecord, ServiceError> {
+        let admission = self.admission(actor, code, address).await?;
+        let inviter = user::Entity::find_by_id(admission.session.creator_id)
+            .one(&self.db)
+            .await?
+            .map(|user| user.display_name)
+            .unwrap_or_default();
+        let account = self
+            .granted_account(actor, HostAccountId(admission.session.host_account_id))
+            .await?;
+        Ok(InvitationRecord {
+            code: admission.share.code.clone(),
+            session: OmSessionId(admission.session.id),
+            inviter,
+            host_name: account.host_name,
+            login: account.login,
+            started_at: admission.session.started_at.to_rfc3339(),
+            expires_at: admission.share.expires_at.to_rfc3339(),
+            participants: admission.live.participant_names(),
+            needs_password: admission.share.password_hash.is_some()
+                && admission.session.creator_id != actor.id.0,
+        })
+    }
+
+    /// Enter: checks the invitation and its password and puts the actor in
+    /// the session. Returns the session to open.
+    pub async fn enter_share(
+        &self,
+        actor: &Actor,
+        code: &str,
+        password: &str,
+        address: IpAddr,
+    ) -> Result<OmSessionId, ServiceError> {
+        let Admission {
+            share,
+            session,
+            live,
+        } = self.admission(actor, code, address).await?;
+        let id = OmSessionId(session.id);
+        if live.creator == actor.id {
+            return Ok(id);
+        }
+        if let Some(hash) = share.password_hash.clone()
+            && !passwords::verify(password.to_owned(), hash).await?
+        {
+            let refusal = JoinRefusal::WrongPassword;
+            return Err(self
+                .refuse(actor, address, Some((&session, &share)), refusal)
+                .await);
+        }
+        if live.enter(actor.id, actor.display_name.clone()) {
+            join_record::ActiveModel {
+                om_session_id: Set(Some(id.0)),
+                share_id: Set(Some(share.id)),
+                user_id: Set(actor.id.0),
+                address: Set(address.to_string()),
+                at: Set(Utc::now()),
+                left_at: Set(None),
+                refusal: Set(None),
+                ..Default::default()
+            }
+            .insert(&self.db)
+            .await?;
+            tracing::info!(session = %id, user = %actor.username, %address, "entered a shared session");
+        }
+        if let Ok(mut limiter) = self.invitation_limiter.lock() {
+            limiter.record_success(&limiter_key(actor));
+        }
+        Ok(id)
+    }
+
+    /// Rule 10, in order: the attempt rate, the code, the grant, then the
+    /// share's and the session's state. Every refusal is recorded.
+    async fn admission(
+        &self,
+        actor: &Actor,
+        code: &str,
+        address: IpAddr,
+    ) -> Result<Admission, ServiceError> {
+        let allowed = self
+            .invitation_limiter
+            .lock()
+            .map(|limiter| limiter.allows(&limiter_key(actor), &address.to_string(), Instant::now()))
+            .unwrap_or(false);
+        if !allowed {
+            return Err(self
+                .refuse(actor, address, None, JoinRefusal::TooManyAttempts)
+                .await);
+        }
+        let found = match InvitationCode::parse(code) {
+            Ok(code) => share::Entity::find()
+                .filter(share::Column::Code.eq(code.as_str()))
+                .order_by_desc(share::Column::Id)
+                .find_also_related(om_session::Entity)
+                .one(&self.db)
+                .await?,
+            Err(_) => None,
+        };
+        let Some((share, Some(session))) = found else {
+            return Err(self
+                .refuse(actor, address, None, JoinRefusal::UnknownCode)
+                .await);
+        };
+        let refusal = match self
+            .granted_account(actor, HostAccountId(session.host_account_id))
+            .await
+        {
+            Err(ServiceError::Forbidden | ServiceError::NotFound(_)) => {
+                Some(JoinRefusal::NotPermitted)
+            }
+            Err(other) => return Err(other),
+            Ok(_) => None,
+        };
+        let live = self
+            .live
+            .get(OmSessionId(session.id))
+            .filter(|live| !live.has_ended());
+        let refusal = refusal.or_else(|| match (status_of(&share, Utc::now()), &live) {
+            (ShareStatus::Cancelled, _) => Some(JoinRefusal::Cancelled),
+            (ShareStatus::Ended, _) | (_, None) => Some(JoinRefusal::SessionEnded {
+                reason: ended_reason(&session),
+            }),
+            (ShareStatus::Expired, _) => Some(JoinRefusal::Expired),
+            (ShareStatus::Open, Some(_)) => None,
+        });
+        match (refusal, live) {
+            (None, Some(live)) => Ok(Admission {
+                share,
+                session,
+                live,
+            }),
+            (refusal, _) => {
+                let refusal = refusal.unwrap_or(JoinRefusal::SessionEnded {
+                    reason: ended_reason(&session),
+                });
+                Err(self
+                    .refuse(actor, address, Some((&session, &share)), refusal)
+                    .await)
+            }
+        }
+    }
+
+    /// Records a refused attempt (and counts a failed guess), and returns
+    /// the error to answer with.
+    async fn refuse(
+        &self,
+        actor: &Actor,
+        address: IpAddr,
+        target: Option<(&om_session::Model, &share::Model)>,
+        refusal: JoinRefusal,
+    ) -> ServiceError {
+        if refusal.is_failed_guess()
+            && let Ok(mut limiter) = self.invitation_limiter.lock()
+        {
+            limiter.record_failure(&limiter_key(actor), &address.to_string(), Instant::now());
+        }
+        tracing::info!(user = %actor.username, %address, code = refusal.code(), "invitation refused");
+        let record = join_record::ActiveModel {
+            om_session_id: Set(target.map(|(session, _)| session.id)),
+            share_id: Set(target.map(|(_, share)| share.id)),
+            user_id: Set(actor.id.0),
+            address: Set(address.to_string()),
+            at: Set(Utc::now()),
+            left_at: Set(None),
+            refusal: Set(Some(refusal.code().to_owned())),
+            ..Default::default()
+        };
+        match record.insert(&self.db).await {
+            Ok(_) => ServiceError::Refused(refusal),
+            Err(error) => error.into(),
+        }
+    }
+
+    /// Who entered a session through its shares and who was refused: for
+    /// its creator and for admins.
+    pub async fn join_records(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+    ) -> Result<Vec<JoinRecord>, ServiceError> {
+        let session = om_session::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound("session"))?;
+        if session.creator_id != actor.id.0 {
+            actor.require_admin()?;
+        }
+        let rows = join_record::Entity::find()
+            .filter(join_record::Column::OmSessionId.eq(id.0))
+            .order_by_asc(join_record::Column::Id)
+            .find_also_related(user::Entity)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(record, user)| JoinRecord {
+                username: user.map(|user| user.username).unwrap_or_default(),
+                address: record.address,
+                at: record.at.to_rfc3339(),
+                left_at: record.left_at.map(|at| at.to_rfc3339()),
+                refusal: record.refusal.map(|code| {
+                    let title = JoinRefusal::from_code(&code).map_or("", |refusal| refusal.title());
+                    (code, title.to_owned())
+                }),
+            })
+            .collect())
+    }
+}
+
+fn limiter_key(actor: &Actor) -> String {
+    format!("user:{}", actor.id)
+}
+
+/// A share's status now: an open share past its expiry has expired.
+fn status_of(share: &share::Model, now: DateTime<Utc>) -> ShareStatus {
+    match ShareStatus::parse(&share.status) {
+        Some(ShareStatus::Open) if share.expires_at <= now => ShareStatus::Expired,
+        Some(status) => status,
+        None => ShareStatus::Ended,
+    }
+}
+
+fn ended_reason(session: &om_session::Model) -> String {
+    session
+        .end_reason
+        .as_deref()
+        .and_then(SessionEnd::from_code)
+        .map_or("", |end| end.message())
+        .to_owned()
+}

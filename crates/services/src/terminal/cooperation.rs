@@ -1,0 +1,162 @@
+//! Sharing a live session: invited users entering and leaving, and control
+//! changing hands. Each change applies a control rule under the session's
+//! lock, then tells everyone the new panel and the users it concerns what
+//! happened to them.
+
+use std::time::Instant;
+
+use domain::{ControlError, UserId};
+use protocol::ServerEvent;
+
+use super::{Frame, LiveSession, State, panel};
+
+impl LiveSession {
+    /// Applies `change` and, when it succeeds, sends the new panel.
+    fn change<T>(
+        &self,
+        change: impl FnOnce(&mut State) -> Result<T, ControlError>,
+    ) -> Result<T, ControlError> {
+        let mut state = self.lock();
+        let outcome = change(&mut state)?;
+        self.send(panel(&state));
+        Ok(outcome)
+    }
+
+    fn notify(&self, user: UserId, message: impl Into<String>) {
+        self.send(Frame::to(
+            user,
+            ServerEvent::Notice {
+                message: message.into(),
+            },
+        ));
+    }
+
+    fn force_out(&self, user: UserId, message: &str) {
+        self.send(Frame::to(
+            user,
+            ServerEvent::Left {
+                message: message.to_owned(),
+            },
+        ));
+    }
+
+    pub fn is_in(&self, user: UserId) -> bool {
+        self.lock().control.is_in(user)
+    }
+
+    /// Display names of everyone in, the creator first.
+    pub fn participant_names(&self) -> Vec<String> {
+        let state = self.lock();
+        std::iter::once(&state.control.creator())
+            .chain(state.control.invited())
+            .map(|user| state.names.get(user).cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// An invitation was opened or closed.
+    pub(crate) fn set_shared(&self, shared: bool) {
+        let _ = self.change(|state| {
+            state.shared = shared;
+            Ok(())
+        });
+    }
+
+    /// An invited user enters. Returns false when they were already in.
+    pub(crate) fn enter(&self, user: UserId, name: String) -> bool {
+        self.change(|state| {
+            state.names.insert(user, name);
+            Ok(state.control.enter(user))
+        })
+        .unwrap_or(false)
+    }
+
+    /// An invited user's Exit session. Their browsers are told and close.
+    pub(crate) fn leave(&self, user: UserId) -> bool {
+        let left = self.change(|state| {
+            if state.control.leave(user) {
+                Ok(())
+            } else {
+                Err(ControlError::NotInSession)
+            }
+        });
+        if left.is_ok() {
+            self.force_out(
+                user,
+                "You left the session. You may enter again through the invitation while the share is open.",
+            );
+        }
+        left.is_ok()
+    }
+
+    /// Cancel share: every invited user is forced out at once. Returns who.
+    pub(crate) fn cancel_share(&self) -> Vec<UserId> {
+        let forced_out = self
+            .change(|state| {
+                state.shared = false;
+                Ok(state.control.cancel_share())
+            })
+            .unwrap_or_default();
+        for user in &forced_out {
+            self.force_out(
+                *user,
+                "The creator cancelled the share: you were removed from the session.",
+            );
+        }
+        forced_out
+    }
+
+    pub fn request_control(&self, user: UserId, now: Instant) -> Result<(), ControlError> {
+        self.change(|state| state.control.request(user, now))
+    }
+
+    pub fn agree(&self, answerer: UserId, requester: UserId) -> Result<(), ControlError> {
+        self.change(|state| state.control.agree(answerer, requester))?;
+        self.notify(requester, "Your request was accepted: you have control.");
+        Ok(())
+    }
+
+    pub fn refuse(&self, answerer: UserId, requester: UserId) -> Result<(), ControlError> {
+        self.change(|state| state.control.refuse(answerer, requester))?;
+        self.notify(requester, "Your request for control was refused.");
+        Ok(())
+    }
+
+    pub fn release_control(&self, user: UserId) -> Result<(), ControlError> {
+        self.change(|state| state.control.release(user))
+    }
+
+    pub fn take_control_back(&self, user: UserId) -> Result<(), ControlError> {
+        let previous = self.change(|state| {
+            let previous = state.control.controller();
+            state.control.take_back(user).map(|()| previous)
+        })?;
+        self.notify(previous, "The creator took control back.");
+        Ok(())
+    }
+
+    /// Lets requests that waited too long lapse and tells their requesters.
+    pub(crate) fn expire_requests(&self, now: Instant) {
+        let (expired, timeout) = {
+            let mut state = self.lock();
+            let expired = state.control.expire_requests(now);
+            if !expired.is_empty() {
+                self.send(panel(&state));
+            }
+            (expired, state.control.request_timeout())
+        };
+        for user in expired {
+            self.notify(
+                user,
+                format!(
+                    "Your request for control timed out: nobody answered within {} seconds.",
+                    timeout.as_secs()
+                ),
+            );
+        }
+    }
+
+    /// How long a request for control waits for an answer.
+    pub(crate) fn request_timeout(&self) -> std::time::Duration {
+        self.lock().control.request_timeout()
+    }
+}
