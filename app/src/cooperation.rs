@@ -163,20 +163,23 @@ pub fn ParticipantsPanel(
                 .collect_view()
         })
     };
-    let is_creator = move || panel.with(|panel| panel.as_ref().is_some_and(|p| p.creator == viewer));
+    let is_creator =
+        move || panel.with(|panel| panel.as_ref().is_some_and(|p| p.creator == viewer));
     let has_control =
         move || panel.with(|panel| panel.as_ref().is_some_and(|p| p.controller == viewer));
     let has_requested =
         move || panel.with(|panel| panel.as_ref().is_some_and(|p| p.requests.contains(&viewer)));
     let controller = move || {
         panel.with(|panel| {
-            panel.as_ref().map(|panel| match panel.controller == viewer {
-                true => "You have control.".to_owned(),
-                false => format!(
-                    "{} has control; your terminal is read-only.",
-                    panel.name_of(panel.controller)
-                ),
-            })
+            panel
+                .as_ref()
+                .map(|panel| match panel.controller == viewer {
+                    true => "You have control.".to_owned(),
+                    false => format!(
+                        "{} has control; your terminal is read-only.",
+                        panel.name_of(panel.controller)
+                    ),
+                })
         })
     };
     // A failed action (a request answered meanwhile, say) is shown like a
@@ -223,6 +226,7 @@ pub fn ParticipantsPanel(
             </Show>
         </aside>
     }
+    .into_any()
 }
 
 fn show_failure<V>(result: V, notice: RwSignal<Option<String>>)
@@ -308,10 +312,15 @@ pub fn ShareDialog(session_id: i64, panel: RwSignal<Option<Panel>>) -> impl Into
             </div>
         </Show>
     }
+    .into_any()
 }
 
 #[component]
-fn Invitation(share: ShareRecord, cancel: ServerAction<CancelShare>, session_id: i64) -> impl IntoView {
+fn Invitation(
+    share: ShareRecord,
+    cancel: ServerAction<CancelShare>,
+    session_id: i64,
+) -> impl IntoView {
     let copied = RwSignal::new(false);
     let url = share.url.clone();
     let copy = move |_| {

@@ -86,7 +86,9 @@ impl AppError {
 pub fn ErrorPage(error: AppError) -> impl IntoView {
     if error == AppError::NotSignedIn {
         // Back to this page after signing in (an invitation URL, say).
-        let here = leptos_router::hooks::use_location().pathname.get_untracked();
+        let here = leptos_router::hooks::use_location()
+            .pathname
+            .get_untracked();
         let path = match is_plain_path(&here) {
             true => format!("/login?next={here}"),
             false => "/login".to_owned(),

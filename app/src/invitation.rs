@@ -22,7 +22,12 @@ pub async fn enter_share(code: String, password: Option<String>) -> Result<(), A
     let actor = crate::server::current_actor().await?;
     let address = crate::server::client_address().await?;
     let id = crate::server::services()?
-        .enter_share(&actor, &code, password.as_deref().unwrap_or_default(), address)
+        .enter_share(
+            &actor,
+            &code,
+            password.as_deref().unwrap_or_default(),
+            address,
+        )
         .await?;
     leptos_axum::redirect(&format!("/sessions/{id}"));
     Ok(())

@@ -125,7 +125,10 @@ async fn relay_until_closed(
             let closes = frame.closes;
             send(socket, frame.bytes).await?;
             if closes {
-                return Err(Close::new(close_code::NORMAL, "the session is over for you"));
+                return Err(Close::new(
+                    close_code::NORMAL,
+                    "the session is over for you",
+                ));
             }
         }
         tokio::select! {

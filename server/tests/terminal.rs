@@ -11,8 +11,8 @@ use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use reqwest::StatusCode;
 use serde_json::Value;
 use support::{
-    Browser, FINGERPRINT, Socket, TestServer, connect, ended, output_until, send,
-    signed_in_admin, type_line,
+    Browser, FINGERPRINT, Socket, TestServer, connect, ended, output_until, send, signed_in_admin,
+    type_line,
 };
 use test_sshd::{SilentListener, Sshd, closed_port};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;

@@ -281,7 +281,10 @@ mod tests {
             JoinRefusal::TooManyAttempts,
         ];
         for refusal in &all {
-            assert_eq!(JoinRefusal::from_code(refusal.code()).as_ref(), Some(refusal));
+            assert_eq!(
+                JoinRefusal::from_code(refusal.code()).as_ref(),
+                Some(refusal)
+            );
         }
         let mut codes: Vec<_> = all.iter().map(JoinRefusal::code).collect();
         codes.sort_unstable();

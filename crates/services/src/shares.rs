@@ -297,7 +297,9 @@ impl Services {
         let allowed = self
             .invitation_limiter
             .lock()
-            .map(|limiter| limiter.allows(&limiter_key(actor), &address.to_string(), Instant::now()))
+            .map(|limiter| {
+                limiter.allows(&limiter_key(actor), &address.to_string(), Instant::now())
+            })
             .unwrap_or(false);
         if !allowed {
             return Err(self
@@ -305,12 +307,14 @@ impl Services {
                 .await);
         }
         let found = match InvitationCode::parse(code) {
-            Ok(code) => share::Entity::find()
-                .filter(share::Column::Code.eq(code.as_str()))
-                .order_by_desc(share::Column::Id)
-                .find_also_related(om_session::Entity)
-                .one(&self.db)
-                .await?,
+            Ok(code) => {
+                share::Entity::find()
+                    .filter(share::Column::Code.eq(code.as_str()))
+                    .order_by_desc(share::Column::Id)
+                    .find_also_related(om_session::Entity)
+                    .one(&self.db)
+                    .await?
+            }
             Err(_) => None,
         };
         let Some((share, Some(session))) = found else {

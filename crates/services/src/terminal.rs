@@ -235,9 +235,12 @@ impl LiveSession {
     fn snapshot(&self, state: &State, user: UserId) -> Attachment {
         let frames = self.frames.subscribe();
         if !state.control.is_in(user) && !matches!(state.phase, Phase::Ended(_)) {
-            let left = Frame::to(user, ServerEvent::Left {
-                message: "You are no longer in this session.".to_owned(),
-            });
+            let left = Frame::to(
+                user,
+                ServerEvent::Left {
+                    message: "You are no longer in this session.".to_owned(),
+                },
+            );
             return Attachment {
                 initial: vec![left],
                 frames,
@@ -422,7 +425,9 @@ mod tests {
         replay.process(screen);
         assert_eq!(replay.screen().contents(), "hello\nworld");
 
-        assert!(matches!(&initial[3], ServerMsg::Event(ServerEvent::Panel(panel)) if panel.controller == CREATOR.0));
+        assert!(
+            matches!(&initial[3], ServerMsg::Event(ServerEvent::Panel(panel)) if panel.controller == CREATOR.0)
+        );
         session.output(b"!".to_vec());
         assert_eq!(next(&mut attachment), ServerMsg::Output(b"!".to_vec()));
     }
@@ -524,7 +529,10 @@ mod tests {
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"y"));
         // A browser of Alice's that resynchronises now learns she is out.
         let again = decode(&session.resynchronise(ALICE).initial);
-        assert!(matches!(&again[0], ServerMsg::Event(ServerEvent::Left { .. })));
+        assert!(matches!(
+            &again[0],
+            ServerMsg::Event(ServerEvent::Left { .. })
+        ));
     }
 
     #[test]

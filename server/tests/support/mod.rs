@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test helpers fail loudly
 
 use std::net::SocketAddr;
-use std::time::Duration;
 use std::path::Path;
+use std::time::Duration;
 
 use std::sync::Arc;
 
@@ -16,8 +16,8 @@ use reqwest::cookie::{CookieStore, Jar};
 use serde_json::Value;
 use services::{Config, Services};
 use test_sshd::{TEST_PASSWORD, TEST_USER};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 pub const ADMIN_PASSWORD: &str = "first-admin-pw";
@@ -286,7 +286,18 @@ pub async fn next(socket: &mut Socket) -> ServerMsg {
 /// Reads until the terminal output contains `needle`.
 pub async fn output_until(socket: &mut Socket, needle: &str) -> String {
     let mut seen = String::new();
-    while !seen.contains(needle) {
+    let mut searched: usize = 0;
+    loop {
+        // Only the new text (and what a match may straddle) is searched, so
+        // a flood of output costs linear time.
+        let mut from = searched.saturating_sub(needle.len());
+        while !seen.is_char_boundary(from) {
+            from -= 1;
+        }
+        if seen[from..].contains(needle) {
+            return seen;
+        }
+        searched = seen.len();
         match next(socket).await {
             ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
             ServerMsg::Event(ServerEvent::Ended { code, message }) => {
@@ -295,7 +306,6 @@ pub async fn output_until(socket: &mut Socket, needle: &str) -> String {
             ServerMsg::Event(_) => {}
         }
     }
-    seen
 }
 
 pub async fn ended(socket: &mut Socket) -> String {
@@ -309,4 +319,3 @@ pub async fn ended(socket: &mut Socket) -> String {
 pub async fn type_line(socket: &mut Socket, line: &str) {
     send(socket, ClientMsg::Input(format!("{line}\r").into_bytes())).await;
 }
-
