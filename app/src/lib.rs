@@ -1,6 +1,9 @@
 //! Tandem's web application: the shell, the routes, and the pages with the
 //! server functions they call.
 
+// Deeply nested view types (the session page) need more than the default.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod auth;
 pub mod cooperation;

@@ -42,7 +42,7 @@ async fn the_first_admin_reaches_a_shell_on_the_demo_host() {
             .await
             .unwrap()
             .unwrap();
-        match ServerMsg::decode(&frame).unwrap() {
+        match ServerMsg::decode(&frame.bytes).unwrap() {
             ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
             ServerMsg::Event(ServerEvent::Ended { message, .. }) => panic!("{message}"),
             ServerMsg::Event(_) => {}

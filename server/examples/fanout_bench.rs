@@ -1,0 +1,272 @@
+//! Fan-out of one shared session to N participants (N = 1, 10, 100, 500),
+//! each a separate invited user with their own WebSocket: MB/s delivered
+//! per participant while the host prints continuously, p99 delay from host
+//! output to the last participant, memory per idle participant, and the
+//! effect of one stalled participant on the others' p99. Prints figures;
+//! asserts nothing. Needs root (for the private sshd). Run it with
+//! `scripts/bench`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::stream::{FuturesUnordered, SplitSink};
+use futures::{SinkExt, StreamExt};
+use protocol::{ClientMsg, ServerMsg};
+use support::{Browser, Socket, TestServer, connect, signed_in_admin};
+use test_sshd::Sshd;
+use tokio_tungstenite::tungstenite::Message;
+
+const SIZES: [usize; 4] = [1, 10, 100, 500];
+/// Timestamped lines printed by the host for the delay measurement.
+const STAMPS: usize = 200;
+/// Bytes printed for the throughput figure, shared out so that every N
+/// moves a similar total through this 2-core machine.
+const FLOOD_TOTAL_BYTES: usize = 1024 * 1024 * 1024;
+const FLOOD_MIN_BYTES: usize = 2 * 1024 * 1024;
+
+struct Bench {
+    server: TestServer,
+    creator: Browser,
+    /// The creator's keystrokes; their output is drained in the background
+    /// so that the creator never counts as a stalled viewer.
+    keyboard: SplitSink<Socket, Message>,
+    session: i64,
+    code: String,
+    account: i64,
+    users: usize,
+}
+
+impl Bench {
+    async fn open(server: TestServer, sshd: &Sshd) -> Self {
+        let creator = signed_in_admin(&server).await;
+        let account = creator
+            .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+            .await;
+        let session = creator.start_session(account).await.unwrap();
+        let (keyboard, mut output) = connect(&creator, session).await.split();
+        tokio::spawn(async move { while output.next().await.is_some() {} });
+        let share = creator
+            .ok(
+                "create_share",
+                &[
+                    ("id", &session.to_string()),
+                    ("validity", "1h"),
+                    ("password", ""),
+                ],
+            )
+            .await;
+        let code = share["code"].as_str().unwrap().to_owned();
+        Self {
+            server,
+            creator,
+            keyboard,
+            session,
+            code,
+            account,
+            users: 0,
+        }
+    }
+
+    async fn type_line(&mut self, line: &str) {
+        let input = ClientMsg::Input(format!("{line}\r").into_bytes()).encode();
+        self.keyboard.send(Message::binary(input)).await.unwrap();
+    }
+
+    /// A new operator with the grant who entered through the share.
+    async fn participant(&mut self) -> Browser {
+        self.users += 1;
+        let name = format!("viewer{}", self.users);
+        let password = format!("{name}-password");
+        self.creator
+            .ok(
+                "admin/create_user",
+                &[
+                    ("username", &name),
+                    ("display_name", &name),
+                    ("role", "operator"),
+                    ("password", &password),
+                ],
+            )
+            .await;
+        let users = self.creator.ok("admin/list_users", &[]).await;
+        let user = support::id_where(&users, "username", &name);
+        self.creator
+            .ok(
+                "admin/create_grant",
+                &[
+                    ("user_id", &user.to_string()),
+                    ("host_account_id", &self.account.to_string()),
+                ],
+            )
+            .await;
+        let browser = self.server.browser();
+        browser.log_in(&name, &password).await;
+        browser
+            .ok("enter_share", &[("code", &self.code), ("password", "")])
+            .await;
+        browser
+    }
+}
+
+fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// Reads a participant's stream until `end`, noting when each `T<nanos>;`
+/// stamp arrived relative to when the host printed it, and counting bytes.
+async fn follow(mut socket: Socket, end: &'static str) -> (Socket, Vec<(u128, Duration)>, usize) {
+    let mut delays = Vec::new();
+    let mut bytes = 0;
+    let mut carry = String::new();
+    loop {
+        let Some(Ok(Message::Binary(frame))) = socket.next().await else {
+            panic!("participant socket closed")
+        };
+        let ServerMsg::Output(output) = ServerMsg::decode(&frame).unwrap() else {
+            continue;
+        };
+        let arrived = now_nanos();
+        bytes += output.len();
+        carry.push_str(&String::from_utf8_lossy(&output));
+        while let Some(start) = carry.find("T1") {
+            let Some(length) = carry[start..].find(';') else {
+                break;
+            };
+            if let Ok(stamp) = carry[start + 1..start + length].parse::<u128>() {
+                let delay = arrived.saturating_sub(stamp);
+                delays.push((stamp, Duration::from_nanos(delay as u64)));
+            }
+            carry.drain(..start + length + 1);
+        }
+        if carry.contains(end) {
+            return (socket, delays, bytes);
+        }
+        let keep = carry.len().saturating_sub(64);
+        let mut cut = keep;
+        while !carry.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        carry.drain(..cut);
+    }
+}
+
+/// p99 over stamps of the delay to the last participant that got each.
+async fn delay_p99(bench: &mut Bench, participants: Vec<Socket>) -> (Vec<Socket>, Duration) {
+    // Stamps from the host's clock (the same machine), 5 ms apart; the
+    // quotes keep the typed command line from looking like a stamp.
+    bench
+        .type_line(&format!(
+            "for i in $(seq {STAMPS}); do echo \"T\"$(date +%s%N)\";\"; sleep 0.005; done; echo STAMPS\"\"_DONE"
+        ))
+        .await;
+    let followers: FuturesUnordered<_> = participants
+        .into_iter()
+        .map(|socket| follow(socket, "STAMPS_DONE"))
+        .collect();
+    let results: Vec<_> = followers.collect().await;
+    let mut last: std::collections::HashMap<u128, Duration> = Default::default();
+    let mut sockets = Vec::new();
+    for (socket, delays, _) in results {
+        sockets.push(socket);
+        for (stamp, delay) in delays {
+            let slowest = last.entry(stamp).or_default();
+            *slowest = (*slowest).max(delay);
+        }
+    }
+    let mut slowest: Vec<Duration> = last.into_values().collect();
+    slowest.sort();
+    let p99 = slowest[((slowest.len() - 1) as f64 * 0.99).round() as usize];
+    (sockets, p99)
+}
+
+/// MB/s each participant received while the host printed continuously.
+async fn throughput(bench: &mut Bench, participants: Vec<Socket>) -> (Vec<Socket>, f64) {
+    let bytes = (FLOOD_TOTAL_BYTES / participants.len()).max(FLOOD_MIN_BYTES);
+    bench
+        .type_line(&format!(
+            "head -c {bytes} /dev/zero | tr '\\0' x; echo; echo FLOOD\"\"_DONE"
+        ))
+        .await;
+    let started = std::time::Instant::now();
+    let followers: FuturesUnordered<_> = participants
+        .into_iter()
+        .map(|socket| follow(socket, "FLOOD_DONE"))
+        .collect();
+    let results: Vec<_> = followers.collect().await;
+    let seconds = started.elapsed().as_secs_f64();
+    let total: usize = results.iter().map(|(_, _, bytes)| bytes).sum();
+    let count = results.len() as f64;
+    let sockets = results.into_iter().map(|(socket, _, _)| socket).collect();
+    (sockets, total as f64 / count / seconds / 1_000_000.0)
+}
+
+/// Resident memory of this process (server and clients together).
+fn resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))
+        .unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<usize>()
+        .unwrap()
+        * 1024
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let sshd = Sshd::start();
+    println!("Fan-out of one shared session (sshd and Tandem on loopback, release build):");
+    println!(
+        "  {:>5}  {:>14}  {:>16}  {:>22}",
+        "N", "MB/s each", "p99 to last", "memory per idle viewer"
+    );
+    for size in SIZES {
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start(dir.path()).await;
+        let mut bench = Bench::open(server, &sshd).await;
+        let mut browsers = Vec::new();
+        for _ in 0..size {
+            browsers.push(bench.participant().await);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = resident_bytes();
+        let mut participants = Vec::new();
+        for browser in &browsers {
+            participants.push(connect(browser, bench.session).await);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let per_idle = resident_bytes().saturating_sub(before) / size;
+        let (participants, p99) = delay_p99(&mut bench, participants).await;
+        let (participants, rate) = throughput(&mut bench, participants).await;
+        println!(
+            "  {:>5}  {:>14.1}  {:>13.1} ms  {:>18.0} KiB",
+            size,
+            rate,
+            p99.as_secs_f64() * 1000.0,
+            per_idle as f64 / 1024.0
+        );
+        if size == 100 {
+            // One participant stops reading; the others' p99 again.
+            let mut participants = participants;
+            let stalled = participants.pop().unwrap();
+            let (participants, _) = throughput(&mut bench, participants).await;
+            let (_participants, stalled_p99) = delay_p99(&mut bench, participants).await;
+            println!(
+                "         with one of 100 stalled: p99 to last of the other 99 {:.1} ms ({:+.0}%)",
+                stalled_p99.as_secs_f64() * 1000.0,
+                (stalled_p99.as_secs_f64() / p99.as_secs_f64() - 1.0) * 100.0
+            );
+            drop(stalled);
+        }
+    }
+    println!("  (memory is this process's resident growth per viewer: server and client together)");
+}
