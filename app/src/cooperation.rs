@@ -202,7 +202,7 @@ pub fn ParticipantsPanel(
                 <h3>"Requests for control"</h3>
                 <ul class="requests">{requests}</ul>
             </Show>
-            <p class="notice" role="status">{move || notice.get()}</p>
+            <p class="notice" role="status" aria-label="Control notice">{move || notice.get()}</p>
             <Show when=move || panel.with(Option::is_some) && !is_creator() && !has_control()>
                 <ActionForm action=request>
                     <input type="hidden" name="id" value=session_id/>

@@ -153,7 +153,7 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
                 </div>
             </header>
             {form_error(exit.value())}
-            <p class="terminal-status" role="status">
+            <p class="terminal-status" role="status" aria-label="Session status">
                 {move || match status.get() {
                     TerminalStatus::Connecting => "Connecting…".to_owned(),
                     TerminalStatus::Live => String::new(),

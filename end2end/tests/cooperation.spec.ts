@@ -1,4 +1,5 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { open, signIn, terminalText, typeLine } from "../pages";
 import { startSshd, type TestSshd } from "../sshd";
 
 // The seed procedure of cooperation, with separate browsers for the
@@ -11,17 +12,6 @@ test.beforeAll(async () => {
   sshd = await startSshd();
 });
 test.afterAll(() => sshd?.stop());
-
-async function open(page: Page, url: string) {
-  await page.goto(url);
-  await page.locator("body[data-hydrated]").waitFor();
-}
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 /// Calls a server function as the signed-in user of `request`.
 async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
@@ -80,14 +70,7 @@ async function newUser(browser: Browser) {
   return context.newPage();
 }
 
-const terminalText = (page: Page) => page.locator(".xterm-rows");
 const panel = (page: Page) => page.getByRole("complementary", { name: "Participants" });
-
-async function typeLine(page: Page, line: string) {
-  await page.locator(".xterm-helper-textarea").focus();
-  await page.keyboard.type(line);
-  await page.keyboard.press("Enter");
-}
 
 /// Share, then Invite friends with the default validity: the URL shown.
 async function inviteFriends(creator: Page) {

@@ -18,5 +18,5 @@ test("the first admin reaches a shell on the built-in demo host", async ({ page 
   await page.keyboard.press("Enter");
   await expect(page.locator(".xterm-rows")).toContainText("demo-42");
   await page.getByRole("button", { name: "Exit session" }).click();
-  await expect(page.getByRole("status")).toContainText("closed");
+  await expect(page.getByRole("status", { name: "Session status" })).toContainText("closed");
 });

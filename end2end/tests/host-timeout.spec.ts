@@ -59,7 +59,7 @@ test("a host that never answers shows T_514 on the session page", async ({ page 
     await page.locator("body[data-hydrated]").waitFor();
     await page.getByRole("row").filter({ hasText: "silent" }).getByRole("button", { name: "Login" }).click();
     await expect(page).toHaveURL(/\/sessions\/\d+$/);
-    await expect(page.getByRole("status")).toHaveText(
+    await expect(page.getByRole("status", { name: "Session status" })).toHaveText(
       "Connection error (T_514): the server has not responded for a long time and the connection was closed. Check your network and try again.",
     );
     await expect(page.getByRole("button", { name: "Exit session" })).toBeDisabled();

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { open, signIn, terminalText, typeLine } from "../pages";
 import { startSshd, type TestSshd } from "../sshd";
 
 const ADMIN_PASSWORD = "e2e-admin-password";
@@ -9,17 +10,9 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => sshd?.stop());
 
-/// Opens a page and waits until it is interactive (hydrated).
-async function open(page: Page, url: string) {
-  await page.goto(url);
-  await page.locator("body[data-hydrated]").waitFor();
-}
-
 async function logIn(page: Page, username: string, password: string) {
   await open(page, "/login");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, username, password);
   await expect(page.getByRole("heading", { name: "Host Operations" })).toBeVisible();
 }
 
@@ -59,13 +52,6 @@ async function addTestHost(page: Page, hostName: string) {
   await expect(page.getByRole("cell", { name: `${sshd.user}@${hostName} (lab-${hostName})` })).toBeVisible();
 }
 
-const terminalText = (page: Page) => page.locator(".xterm-rows");
-
-async function typeLine(page: Page, line: string) {
-  await page.locator(".xterm-helper-textarea").focus();
-  await page.keyboard.type(line);
-  await page.keyboard.press("Enter");
-}
 
 test("an operator works in a real shell in the browser", async ({ page }) => {
   await logIn(page, "admin", ADMIN_PASSWORD);
@@ -105,7 +91,7 @@ test("an operator works in a real shell in the browser", async ({ page }) => {
   await expect(terminalText(page)).toContainText("still-here");
 
   await page.getByRole("button", { name: "Exit session" }).click();
-  await expect(page.getByRole("status")).toContainText("closed");
+  await expect(page.getByRole("status", { name: "Session status" })).toContainText("closed");
 });
 
 /// The PTY's size as `stty size` reports it, tagged to tell runs apart.

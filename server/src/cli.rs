@@ -127,6 +127,14 @@ struct Settings {
         global = true
     )]
     reconnect_grace_secs: u64,
+    /// Seconds a request for control waits for an answer.
+    #[arg(
+        long,
+        env = "TANDEM_CONTROL_REQUEST_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    control_request_timeout_secs: u64,
 }
 
 impl Settings {
@@ -146,6 +154,7 @@ impl Settings {
             keepalive_interval: Duration::from_secs(self.keepalive_secs.max(1)),
             keepalive_max: self.keepalive_max.max(1),
             reconnect_grace: Duration::from_secs(self.reconnect_grace_secs),
+            control_request_timeout: Duration::from_secs(self.control_request_timeout_secs.max(1)),
             ..Config::with_data_dir(&self.data_dir)
         }
     }

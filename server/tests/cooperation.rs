@@ -14,7 +14,7 @@ use support::{
     Browser, Socket, TestServer, connect, ended, id_where, next, output_until, send,
     signed_in_admin, type_line,
 };
-use test_sshd::Sshd;
+use test_sshd::{Sshd, kill_frozen};
 
 /// A Tandem with the test sshd as a host; the admin (the creator) has a
 /// session open and a socket on it; Alice and Bob hold the grant, Carol
@@ -27,7 +27,7 @@ struct Shared {
     alice: Browser,
     bob: Browser,
     carol: Browser,
-    _sshd: Sshd,
+    sshd: Sshd,
     _dir: tempfile::TempDir,
 }
 
@@ -57,7 +57,7 @@ impl Shared {
             alice,
             bob,
             carol,
-            _sshd: sshd,
+            sshd,
             _dir: dir,
         }
     }
@@ -470,4 +470,28 @@ async fn a_stalled_viewer_holds_nobody_up_and_is_brought_back() {
             _ => {}
         }
     }
+}
+
+#[tokio::test]
+async fn a_host_that_goes_silent_ends_the_shared_session_for_everyone_as_t_514() {
+    let mut shared = Shared::open(|config| {
+        config.keepalive_interval = Duration::from_millis(500);
+        config.keepalive_max = 2;
+    })
+    .await;
+    let code = shared.share("").await;
+    enter(&shared.alice, &code, "").await;
+    let mut alice = connect(&shared.alice, shared.session).await;
+    output_until(&mut alice, "before-21").await;
+    let frozen = shared.sshd.freeze_connections();
+    assert_eq!(ended(&mut shared.creator_socket).await, "T_514");
+    assert_eq!(ended(&mut alice).await, "T_514");
+    kill_frozen(&frozen);
+    let (_, body) = shared.bob.call("invitation", &[("code", &code)]).await;
+    assert_eq!(body["Refused"]["code"], "J_440", "{body}");
+    let message = body["Refused"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Connection error (T_514): the server has not responded for a long time"),
+        "{message}"
+    );
 }

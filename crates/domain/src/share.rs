@@ -214,6 +214,13 @@ impl JoinRefusal {
     /// The refusal a stored code stands for (a session's end reason is not
     /// stored with it).
     pub fn from_code(code: &str) -> Option<Self> {
+        Self::all()
+            .into_iter()
+            .find(|refusal| refusal.code() == code)
+    }
+
+    /// One of each kind (with no end reason).
+    pub fn all() -> [JoinRefusal; 7] {
         [
             JoinRefusal::UnknownCode,
             JoinRefusal::NotPermitted,
@@ -225,8 +232,6 @@ impl JoinRefusal {
             JoinRefusal::WrongPassword,
             JoinRefusal::TooManyAttempts,
         ]
-        .into_iter()
-        .find(|refusal| refusal.code() == code)
     }
 
     /// Whether the attempt counts against the rate limit: guessing codes
@@ -269,17 +274,7 @@ mod tests {
 
     #[test]
     fn refusals_have_distinct_codes() {
-        let all = [
-            JoinRefusal::UnknownCode,
-            JoinRefusal::NotPermitted,
-            JoinRefusal::Expired,
-            JoinRefusal::Cancelled,
-            JoinRefusal::SessionEnded {
-                reason: String::new(),
-            },
-            JoinRefusal::WrongPassword,
-            JoinRefusal::TooManyAttempts,
-        ];
+        let all = JoinRefusal::all();
         for refusal in &all {
             assert_eq!(
                 JoinRefusal::from_code(refusal.code()).as_ref(),

@@ -36,10 +36,7 @@ impl Services {
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<Arc<LiveSession>, ServiceError> {
-        let live = self
-            .live
-            .get(id)
-            .ok_or(ServiceError::NotFound("live session"))?;
+        let live = self.live_session(id)?;
         if live.creator != actor.id {
             return Err(ServiceError::Forbidden);
         }
@@ -202,7 +199,7 @@ impl Services {
         }
     }
 
-    pub fn invitation_url(&self, code: &str) -> String {
+    fn invitation_url(&self, code: &str) -> String {
         format!(
             "{}/invite/{code}",
             self.config.public_url.trim_end_matches('/')

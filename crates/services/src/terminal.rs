@@ -407,6 +407,17 @@ mod tests {
         ServerMsg::decode(&attachment.frames.try_recv().unwrap().bytes).unwrap()
     }
 
+    /// Everything waiting for this attachment's user.
+    fn pending(attachment: &mut Attachment, user: UserId) -> Vec<ServerMsg> {
+        let mut seen = Vec::new();
+        while let Ok(frame) = attachment.frames.try_recv() {
+            if frame.is_for(user) {
+                seen.push(ServerMsg::decode(&frame.bytes).unwrap());
+            }
+        }
+        seen
+    }
+
     #[test]
     fn a_late_attacher_gets_the_current_screen_then_the_stream() {
         let session = session();
@@ -486,12 +497,12 @@ mod tests {
         // The refusal is addressed to Alice alone.
         let notice = creator.frames.try_recv().unwrap();
         assert!(!notice.is_for(CREATOR) && notice.is_for(ALICE));
-        let mut seen = Vec::new();
-        while let Ok(frame) = alice.frames.try_recv() {
-            seen.push(ServerMsg::decode(&frame.bytes).unwrap());
-        }
-        assert!(seen.iter().any(|message| matches!(message,
-            ServerMsg::Event(ServerEvent::Notice { message }) if message.contains("refused"))));
+        assert!(
+            pending(&mut alice, ALICE)
+                .iter()
+                .any(|message| matches!(message,
+            ServerMsg::Event(ServerEvent::Notice { message }) if message.contains("refused")))
+        );
     }
 
     #[test]
@@ -502,12 +513,12 @@ mod tests {
         let asked = Instant::now();
         session.request_control(ALICE, asked).unwrap();
         session.expire_requests(asked + domain::REQUEST_TIMEOUT);
-        let mut seen = Vec::new();
-        while let Ok(frame) = alice.frames.try_recv() {
-            seen.push(ServerMsg::decode(&frame.bytes).unwrap());
-        }
-        assert!(seen.iter().any(|message| matches!(message,
-            ServerMsg::Event(ServerEvent::Notice { message }) if message.contains("timed out"))));
+        assert!(
+            pending(&mut alice, ALICE)
+                .iter()
+                .any(|message| matches!(message,
+            ServerMsg::Event(ServerEvent::Notice { message }) if message.contains("timed out")))
+        );
     }
 
     #[test]
@@ -518,12 +529,12 @@ mod tests {
         session.request_control(ALICE, Instant::now()).unwrap();
         session.agree(CREATOR, ALICE).unwrap();
         assert_eq!(session.cancel_share(), vec![ALICE]);
-        let mut left = false;
-        while let Ok(frame) = alice.frames.try_recv() {
-            left |= matches!(ServerMsg::decode(&frame.bytes).unwrap(),
-                ServerMsg::Event(ServerEvent::Left { message }) if message.contains("cancelled"));
-        }
-        assert!(left);
+        assert!(
+            pending(&mut alice, ALICE)
+                .iter()
+                .any(|message| matches!(message,
+            ServerMsg::Event(ServerEvent::Left { message }) if message.contains("cancelled")))
+        );
         assert!(!session.input(ALICE, b"x".to_vec()));
         assert!(session.input(CREATOR, b"y".to_vec()));
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"y"));
