@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{FuturesUnordered, SplitSink};
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientMsg, ServerMsg};
+use protocol::{ClientMsg, ServerEvent, ServerMsg};
 use support::{Browser, Socket, TestServer, connect, signed_in_admin};
 use test_sshd::Sshd;
 use tokio_tungstenite::tungstenite::Message;
@@ -206,6 +206,46 @@ async fn throughput(bench: &mut Bench, participants: Vec<Socket>) -> (Vec<Socket
     (sockets, total as f64 / count / seconds / 1_000_000.0)
 }
 
+/// Time from Apply for control (a server function) until every
+/// participant's panel shows the request; then the creator refuses it.
+async fn control_change_delay(
+    bench: &Bench,
+    requester: &Browser,
+    participants: Vec<Socket>,
+) -> (Vec<Socket>, Duration) {
+    let id = bench.session.to_string();
+    let started = std::time::Instant::now();
+    requester.ok("request_control", &[("id", &id)]).await;
+    let watchers: FuturesUnordered<_> = participants
+        .into_iter()
+        .map(|mut socket| async move {
+            loop {
+                let Some(Ok(Message::Binary(frame))) = socket.next().await else {
+                    panic!("participant socket closed")
+                };
+                if let ServerMsg::Event(ServerEvent::Panel(panel)) =
+                    ServerMsg::decode(&frame).unwrap()
+                    && let Some(requester) = panel.requests.first()
+                {
+                    return (socket, started.elapsed(), *requester);
+                }
+            }
+        })
+        .collect();
+    let results: Vec<_> = watchers.collect().await;
+    let slowest = results.iter().map(|(_, delay, _)| *delay).max().unwrap();
+    let requester_id = results[0].2.to_string();
+    bench
+        .creator
+        .ok(
+            "refuse_control",
+            &[("id", &id), ("requester", &requester_id)],
+        )
+        .await;
+    let sockets = results.into_iter().map(|(socket, _, _)| socket).collect();
+    (sockets, slowest)
+}
+
 /// Resident memory of this process (server and clients together).
 fn resident_bytes() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -226,8 +266,8 @@ async fn main() {
     let sshd = Sshd::start();
     println!("Fan-out of one shared session (sshd and Tandem on loopback, release build):");
     println!(
-        "  {:>5}  {:>14}  {:>16}  {:>22}",
-        "N", "MB/s each", "p99 to last", "memory per idle viewer"
+        "  {:>5}  {:>10}  {:>13}  {:>15}  {:>18}",
+        "N", "MB/s each", "p99 to last", "control change", "memory per idle"
     );
     for size in SIZES {
         let dir = tempfile::tempdir().unwrap();
@@ -245,13 +285,16 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let per_idle = resident_bytes().saturating_sub(before) / size;
+        let (participants, control) =
+            control_change_delay(&bench, &browsers[0], participants).await;
         let (participants, p99) = delay_p99(&mut bench, participants).await;
         let (participants, rate) = throughput(&mut bench, participants).await;
         println!(
-            "  {:>5}  {:>14.1}  {:>13.1} ms  {:>18.0} KiB",
+            "  {:>5}  {:>10.1}  {:>10.1} ms  {:>12.1} ms  {:>14.0} KiB",
             size,
             rate,
             p99.as_secs_f64() * 1000.0,
+            control.as_secs_f64() * 1000.0,
             per_idle as f64 / 1024.0
         );
         if size == 100 {
@@ -268,5 +311,10 @@ async fn main() {
             drop(stalled);
         }
     }
-    println!("  (memory is this process's resident growth per viewer: server and client together)");
+    println!("  MB/s each: received by every participant while the host prints continuously");
+    println!("  p99 to last: host output stamp to the last participant that got it");
+    println!("  control change: Apply for control until every participant's panel shows it");
+    println!(
+        "  memory per idle: this process's resident growth per connected viewer (server and client together)"
+    );
 }

@@ -119,6 +119,7 @@ async fn relay_until_closed(
     let Attachment {
         initial: mut outbox,
         mut frames,
+        mut panel,
     } = attachment;
     loop {
         for frame in outbox.drain(..) {
@@ -140,8 +141,13 @@ async fn relay_until_closed(
                     let fresh = session.resynchronise(actor.id);
                     outbox = fresh.initial;
                     frames = fresh.frames;
+                    panel = fresh.panel;
                 }
                 Err(RecvError::Closed) => return Ok(()),
+            },
+            changed = panel.changed() => match changed {
+                Ok(()) => outbox.push(panel.borrow_and_update().clone()),
+                Err(_) => return Ok(()),
             },
             message = socket.recv() => match message {
                 Some(Ok(Message::Binary(frame))) => handle_client_frame(actor, session, &frame)?,

@@ -203,7 +203,37 @@ fn user_id(panel: &Panel, name: &str) -> i64 {
 
 #[tokio::test]
 async fn invited_users_enter_take_turns_in_control_and_are_forced_out() {
-    let mut shared = Shared::open(|_| {}).await;
+    invited_users_journey(Shared::open(|_| {}).await).await;
+}
+
+#[tokio::test]
+async fn the_invited_users_journey_runs_on_postgresql() {
+    let Ok(server_url) = std::env::var("TANDEM_TEST_POSTGRES_URL") else {
+        eprintln!("TANDEM_TEST_POSTGRES_URL is not set: PostgreSQL not tested");
+        return;
+    };
+    use db::sea_orm::{ConnectionTrait, Database};
+    let database = format!("tandem_cooperation_{}", std::process::id());
+    let maintenance = Database::connect(format!("{server_url}/postgres"))
+        .await
+        .unwrap();
+    maintenance
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database}"))
+        .await
+        .unwrap();
+    maintenance
+        .execute_unprepared(&format!("CREATE DATABASE {database}"))
+        .await
+        .unwrap();
+    let url = format!("{server_url}/{database}");
+    invited_users_journey(Shared::open(|config| config.database_url = Some(url)).await).await;
+    maintenance
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+async fn invited_users_journey(mut shared: Shared) {
     let id = shared.id();
     let code = shared.share("").await;
     // Opening the dialog again shows the same invitation.

@@ -319,43 +319,36 @@ impl Services {
                 .refuse(actor, address, None, JoinRefusal::UnknownCode)
                 .await);
         };
-        let refusal = match self
+        let permitted = match self
             .granted_account(actor, HostAccountId(session.host_account_id))
             .await
         {
-            Err(ServiceError::Forbidden | ServiceError::NotFound(_)) => {
-                Some(JoinRefusal::NotPermitted)
-            }
+            Ok(_) => true,
+            Err(ServiceError::Forbidden | ServiceError::NotFound(_)) => false,
             Err(other) => return Err(other),
-            Ok(_) => None,
         };
         let live = self
             .live
             .get(OmSessionId(session.id))
             .filter(|live| !live.has_ended());
-        let refusal = refusal.or_else(|| match (status_of(&share, Utc::now()), &live) {
-            (ShareStatus::Cancelled, _) => Some(JoinRefusal::Cancelled),
-            (ShareStatus::Ended, _) | (_, None) => Some(JoinRefusal::SessionEnded {
+        let refusal = match (permitted, status_of(&share, Utc::now()), live) {
+            (false, _, _) => JoinRefusal::NotPermitted,
+            (true, ShareStatus::Cancelled, _) => JoinRefusal::Cancelled,
+            (true, ShareStatus::Ended, _) | (true, _, None) => JoinRefusal::SessionEnded {
                 reason: ended_reason(&session),
-            }),
-            (ShareStatus::Expired, _) => Some(JoinRefusal::Expired),
-            (ShareStatus::Open, Some(_)) => None,
-        });
-        match (refusal, live) {
-            (None, Some(live)) => Ok(Admission {
-                share,
-                session,
-                live,
-            }),
-            (refusal, _) => {
-                let refusal = refusal.unwrap_or(JoinRefusal::SessionEnded {
-                    reason: ended_reason(&session),
+            },
+            (true, ShareStatus::Expired, _) => JoinRefusal::Expired,
+            (true, ShareStatus::Open, Some(live)) => {
+                return Ok(Admission {
+                    share,
+                    session,
+                    live,
                 });
-                Err(self
-                    .refuse(actor, address, Some((&session, &share)), refusal)
-                    .await)
             }
-        }
+        };
+        Err(self
+            .refuse(actor, address, Some((&session, &share)), refusal)
+            .await)
     }
 
     /// Records a refused attempt (and counts a failed guess), and returns

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use domain::{Control, OmSessionId, SessionEnd, UserId};
 use gateway::ShellCommand;
 use protocol::{ServerEvent, ServerMsg};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 mod cooperation;
 
@@ -66,6 +66,10 @@ pub struct LiveSession {
     /// waits).
     state: Mutex<State>,
     frames: broadcast::Sender<Frame>,
+    /// The current panel. A `watch`, not the broadcast: a browser that is
+    /// busy gets only the latest panel, so N people joining cost N panels
+    /// per browser at most, never a backlog that makes it fall behind.
+    panel: watch::Sender<Frame>,
     /// To the shell; what is sent while it opens waits its turn there.
     commands: mpsc::UnboundedSender<ShellCommand>,
 }
@@ -132,10 +136,11 @@ impl Frame {
 }
 
 /// What a newly attached browser needs: the frames that bring it to the
-/// current screen, then the live stream.
+/// current screen, then the live stream and the panel's changes.
 pub struct Attachment {
     pub initial: Vec<Frame>,
     pub frames: broadcast::Receiver<Frame>,
+    pub panel: watch::Receiver<Frame>,
 }
 
 fn event(event: ServerEvent) -> Frame {
@@ -159,19 +164,22 @@ impl LiveSession {
         let (frames, _) = broadcast::channel(FRAME_BUFFER);
         let (commands, queue) = mpsc::unbounded_channel();
         let (creator, creator_name) = creator;
+        let state = State {
+            screen: vt100::Parser::new(size(rows), size(cols), SCROLLBACK_LINES),
+            phase: Phase::Connecting,
+            control: Control::new(creator, request_timeout),
+            names: HashMap::from([(creator, creator_name)]),
+            connections: HashMap::new(),
+            shared: false,
+            attach_generation: 0,
+        };
+        let (panel, _) = watch::channel(panel(&state));
         let session = Arc::new(Self {
             id,
             creator,
-            state: Mutex::new(State {
-                screen: vt100::Parser::new(size(rows), size(cols), SCROLLBACK_LINES),
-                phase: Phase::Connecting,
-                control: Control::new(creator, request_timeout),
-                names: HashMap::from([(creator, creator_name)]),
-                connections: HashMap::new(),
-                shared: false,
-                attach_generation: 0,
-            }),
+            state: Mutex::new(state),
             frames,
+            panel,
             commands,
         });
         (session, queue)
@@ -188,6 +196,11 @@ impl LiveSession {
         let _ = self.frames.send(frame);
     }
 
+    /// Called under the state lock after every change the panel shows.
+    fn publish_panel(&self, state: &State) {
+        self.panel.send_replace(panel(state));
+    }
+
     /// Attaches a browser of `user`, who must be in the session.
     pub fn attach(&self, user: UserId) -> Option<Attachment> {
         let mut state = self.lock();
@@ -201,7 +214,7 @@ impl LiveSession {
             state.attach_generation += 1;
         }
         if first {
-            self.send(panel(&state));
+            self.publish_panel(&state);
         }
         Some(self.snapshot(&state, user))
     }
@@ -222,7 +235,7 @@ impl LiveSession {
         }
         state.connections.remove(&user);
         state.control.disconnect(user);
-        self.send(panel(&state));
+        self.publish_panel(&state);
         (user == self.creator).then_some(state.attach_generation)
     }
 
@@ -234,6 +247,9 @@ impl LiveSession {
 
     fn snapshot(&self, state: &State, user: UserId) -> Attachment {
         let frames = self.frames.subscribe();
+        // The initial frames carry the current panel.
+        let mut panel_changes = self.panel.subscribe();
+        panel_changes.mark_unchanged();
         if !state.control.is_in(user) && !matches!(state.phase, Phase::Ended(_)) {
             let left = Frame::to(
                 user,
@@ -244,6 +260,7 @@ impl LiveSession {
             return Attachment {
                 initial: vec![left],
                 frames,
+                panel: panel_changes,
             };
         }
         let screen = state.screen.screen();
@@ -270,7 +287,11 @@ impl LiveSession {
         if !matches!(state.phase, Phase::Ended(_)) {
             initial.push(panel(state));
         }
-        Attachment { initial, frames }
+        Attachment {
+            initial,
+            frames,
+            panel: panel_changes,
+        }
     }
 
     pub(crate) fn connected(&self) {
@@ -407,6 +428,19 @@ mod tests {
         ServerMsg::decode(&attachment.frames.try_recv().unwrap().bytes).unwrap()
     }
 
+    /// The panel as it changed since this attachment last looked.
+    fn latest_panel(attachment: &mut Attachment) -> protocol::Panel {
+        assert!(
+            attachment.panel.has_changed().unwrap(),
+            "the panel did not change"
+        );
+        let frame = attachment.panel.borrow_and_update().clone();
+        match ServerMsg::decode(&frame.bytes).unwrap() {
+            ServerMsg::Event(ServerEvent::Panel(panel)) => panel,
+            other => panic!("not a panel: {other:?}"),
+        }
+    }
+
     /// Everything waiting for this attachment's user.
     fn pending(attachment: &mut Attachment, user: UserId) -> Vec<ServerMsg> {
         let mut seen = Vec::new();
@@ -483,17 +517,14 @@ mod tests {
         assert!(session.attach(ALICE).is_none());
         session.enter(ALICE, "Alice".to_owned());
         let mut alice = session.attach(ALICE).unwrap();
-        while creator.frames.try_recv().is_ok() {}
         session.request_control(ALICE, Instant::now()).unwrap();
-        let ServerMsg::Event(ServerEvent::Panel(panel)) = next(&mut creator) else {
-            panic!("no panel")
-        };
+        let panel = latest_panel(&mut creator);
         assert_eq!(panel.requests, vec![ALICE.0]);
         assert_eq!(panel.name_of(ALICE.0), "Alice");
         assert!(panel.participants.iter().all(|p| p.online));
 
         session.refuse(CREATOR, ALICE).unwrap();
-        let _panel = next(&mut creator);
+        assert!(latest_panel(&mut creator).requests.is_empty());
         // The refusal is addressed to Alice alone.
         let notice = creator.frames.try_recv().unwrap();
         assert!(!notice.is_for(CREATOR) && notice.is_for(ALICE));

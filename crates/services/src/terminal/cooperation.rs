@@ -8,17 +8,17 @@ use std::time::Instant;
 use domain::{ControlError, UserId};
 use protocol::ServerEvent;
 
-use super::{Frame, LiveSession, State, panel};
+use super::{Frame, LiveSession, State};
 
 impl LiveSession {
-    /// Applies `change` and, when it succeeds, sends the new panel.
+    /// Applies `change` and, when it succeeds, publishes the new panel.
     fn change<T>(
         &self,
         change: impl FnOnce(&mut State) -> Result<T, ControlError>,
     ) -> Result<T, ControlError> {
         let mut state = self.lock();
         let outcome = change(&mut state)?;
-        self.send(panel(&state));
+        self.publish_panel(&state);
         Ok(outcome)
     }
 
@@ -140,7 +140,7 @@ impl LiveSession {
             let mut state = self.lock();
             let expired = state.control.expire_requests(now);
             if !expired.is_empty() {
-                self.send(panel(&state));
+                self.publish_panel(&state);
             }
             (expired, state.control.request_timeout())
         };
