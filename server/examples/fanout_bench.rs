@@ -206,6 +206,21 @@ async fn throughput(bench: &mut Bench, participants: Vec<Socket>) -> (Vec<Socket
     (sockets, total as f64 / count / seconds / 1_000_000.0)
 }
 
+/// Reads every socket until it has been quiet for a while: what joining
+/// sent (screens, panels) is out of the way before anything is timed.
+async fn settle(participants: Vec<Socket>) -> Vec<Socket> {
+    let readers: FuturesUnordered<_> = participants
+        .into_iter()
+        .map(|mut socket| async move {
+            while let Ok(Some(_)) =
+                tokio::time::timeout(Duration::from_millis(300), socket.next()).await
+            {}
+            socket
+        })
+        .collect();
+    readers.collect().await
+}
+
 /// Time from Apply for control (a server function) until every
 /// participant's panel shows the request; then the creator refuses it.
 async fn control_change_delay(
@@ -216,6 +231,7 @@ async fn control_change_delay(
     let id = bench.session.to_string();
     let started = std::time::Instant::now();
     requester.ok("request_control", &[("id", &id)]).await;
+
     let watchers: FuturesUnordered<_> = participants
         .into_iter()
         .map(|mut socket| async move {
@@ -285,6 +301,7 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let per_idle = resident_bytes().saturating_sub(before) / size;
+        let participants = settle(participants).await;
         let (participants, control) =
             control_change_delay(&bench, &browsers[0], participants).await;
         let (participants, p99) = delay_p99(&mut bench, participants).await;
