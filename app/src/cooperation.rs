@@ -135,7 +135,7 @@ pub fn ParticipantsPanel(
     };
     let requests = move || {
         panel.get().map(|panel| {
-            let may_answer = viewer == panel.controller || viewer == panel.creator;
+            let may_answer = panel.may_answer(viewer);
             panel
                 .requests
                 .iter()

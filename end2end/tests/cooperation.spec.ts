@@ -111,8 +111,13 @@ test("a creator shares a session, hands over control, and ends it", async ({ bro
   await typeLine(creator, "echo before-$((20+1))");
   await expect(terminalText(creator)).toContainText("before-21");
 
-  // Share > Invite friends; opening the dialog again shows the same URL.
+  // Share > Invite friends; Copy puts the URL on the clipboard; opening the
+  // dialog again shows the same URL.
   const url = await inviteFriends(creator);
+  await creator.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await creator.getByRole("button", { name: "Copy" }).click();
+  await expect(creator.getByText("Copied")).toBeVisible();
+  expect(await creator.evaluate(() => navigator.clipboard.readText())).toEqual(url);
   await creator.getByRole("button", { name: "Close" }).click();
   await creator.getByRole("button", { name: "Share", exact: true }).click();
   await expect(creator.getByLabel("Invitation URL")).toHaveValue(url);
@@ -149,6 +154,14 @@ test("a creator shares a session, hands over control, and ends it", async ({ bro
   // Alice types; the creator sees it.
   await typeLine(alice, "echo alice-$((6*7))");
   await expect(terminalText(creator)).toContainText("alice-42");
+
+  // The creator takes control back; Alice is told and applies again.
+  await panel(creator).getByRole("button", { name: "Take control back" }).click();
+  await expect(panel(alice).getByRole("status")).toHaveText("The creator took control back.");
+  await expect(panel(creator)).toContainText("You have control.");
+  await panel(alice).getByRole("button", { name: "Apply for control" }).click();
+  await request.getByRole("button", { name: "Agree" }).click();
+  await expect(panel(alice)).toContainText("You have control.");
 
   // Release control: back to the creator.
   await panel(alice).getByRole("button", { name: "Release control" }).click();

@@ -88,6 +88,12 @@ impl Control {
         &self.invited
     }
 
+    /// Everyone in: the creator first, then invited users in order of
+    /// entry.
+    pub fn participants(&self) -> impl Iterator<Item = UserId> + '_ {
+        std::iter::once(self.creator).chain(self.invited.iter().copied())
+    }
+
     pub fn requests(&self) -> &[ControlRequest] {
         &self.requests
     }
@@ -272,6 +278,10 @@ mod tests {
         assert!(!control.enter(ALICE));
         assert!(!control.enter(CREATOR));
         assert_eq!(control.invited(), &[ALICE, BOB]);
+        assert_eq!(
+            control.participants().collect::<Vec<_>>(),
+            vec![CREATOR, ALICE, BOB]
+        );
     }
 
     #[test]

@@ -78,6 +78,13 @@ pub struct Panel {
 }
 
 impl Panel {
+    /// Whether `user` may answer requests for control: the controller and
+    /// the creator (as the server's control rules decide; this only picks
+    /// which buttons to show).
+    pub fn may_answer(&self, user: i64) -> bool {
+        user == self.controller || user == self.creator
+    }
+
     pub fn name_of(&self, user: i64) -> &str {
         self.participants
             .iter()

@@ -11,14 +11,6 @@ use crate::terminal::LiveSession;
 use crate::{Actor, ServiceError, Services};
 
 impl Services {
-    /// A session that is still running on this node.
-    pub(crate) fn live_session(&self, id: OmSessionId) -> Result<Arc<LiveSession>, ServiceError> {
-        self.live
-            .get(id)
-            .filter(|live| !live.has_ended())
-            .ok_or(ServiceError::NotFound("live session"))
-    }
-
     /// A live session the actor is in.
     fn joined_live_session(
         &self,

@@ -131,6 +131,14 @@ impl Services {
         Ok(())
     }
 
+    /// A session that is still running on this node.
+    pub(crate) fn live_session(&self, id: OmSessionId) -> Result<Arc<LiveSession>, ServiceError> {
+        self.live
+            .get(id)
+            .filter(|live| !live.has_ended())
+            .ok_or(ServiceError::NotFound("live session"))
+    }
+
     /// Attaches a browser of the actor to a live session they are in (its
     /// creator or an invited user), while they hold the grant.
     pub async fn attach_terminal(

@@ -327,10 +327,7 @@ impl Services {
             Err(ServiceError::Forbidden | ServiceError::NotFound(_)) => false,
             Err(other) => return Err(other),
         };
-        let live = self
-            .live
-            .get(OmSessionId(session.id))
-            .filter(|live| !live.has_ended());
+        let live = self.live_session(OmSessionId(session.id)).ok();
         let refusal = match (permitted, status_of(&share, Utc::now()), live) {
             (false, _, _) => JoinRefusal::NotPermitted,
             (true, ShareStatus::Cancelled, _) => JoinRefusal::Cancelled,

@@ -91,6 +91,12 @@ struct State {
     attach_generation: u64,
 }
 
+impl State {
+    fn name(&self, user: UserId) -> String {
+        self.names.get(&user).cloned().unwrap_or_default()
+    }
+}
+
 #[derive(Clone)]
 enum Phase {
     Connecting,
@@ -367,12 +373,11 @@ fn ended(end: &SessionEnd) -> Frame {
 /// The panel as everyone sees it.
 fn panel(state: &State) -> Frame {
     let control = &state.control;
-    let name = |user: &UserId| state.names.get(user).cloned().unwrap_or_default();
-    let participants = std::iter::once(control.creator())
-        .chain(control.invited().iter().copied())
+    let participants = control
+        .participants()
         .map(|user| protocol::Participant {
             id: user.0,
-            name: name(&user),
+            name: state.name(user),
             online: state.connections.contains_key(&user),
         })
         .collect();

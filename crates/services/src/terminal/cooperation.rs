@@ -47,9 +47,10 @@ impl LiveSession {
     /// Display names of everyone in, the creator first.
     pub fn participant_names(&self) -> Vec<String> {
         let state = self.lock();
-        std::iter::once(&state.control.creator())
-            .chain(state.control.invited())
-            .map(|user| state.names.get(user).cloned().unwrap_or_default())
+        state
+            .control
+            .participants()
+            .map(|user| state.name(user))
             .collect()
     }
 
