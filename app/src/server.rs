@@ -60,7 +60,8 @@ impl From<ServiceError> for AppError {
             },
             ServiceError::NotFound(what) => AppError::NotFound(what.to_owned()),
             ServiceError::Conflict(message) => AppError::Conflict(message),
-            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::Forbidden | ServiceError::NotCreator => AppError::Forbidden,
+            ServiceError::Unauthenticated(_) => AppError::NotSignedIn,
             ServiceError::LoginFailed => AppError::LoginFailed,
             ServiceError::HostUnreachable(message) => AppError::HostUnreachable(message),
             ServiceError::Ended(end) => AppError::Ended {

@@ -56,6 +56,10 @@ struct Settings {
         global = true
     )]
     public_url: String,
+    /// The URL that reaches Tandem inside the organisation's network, for
+    /// the REST API's private_share_link. Default: the public URL.
+    #[arg(long, env = "TANDEM_INTERNAL_URL", global = true)]
+    internal_url: Option<String>,
     /// Minutes without a request after which a browser is signed out.
     #[arg(
         long,
@@ -144,6 +148,7 @@ impl Settings {
             secret_key: self.secret_key.clone(),
             admin_password: self.admin_password.clone(),
             public_url: self.public_url.clone(),
+            internal_url: self.internal_url.clone(),
             web_session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             login_limits: LoginLimits {
                 per_account: self.login_failures_per_account,
@@ -188,6 +193,9 @@ enum Command {
         #[arg(value_enum)]
         what: Listing,
     },
+    /// Print the detailed reason sealed in a REST API refusal's
+    /// encoded_authorization_message.
+    DecodeAuthorizationMessage { message: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,6 +376,9 @@ pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
             println!("grant {id}");
         }
         Command::List { what } => list(&services, admin, what).await.map_err(explain)?,
+        Command::DecodeAuthorizationMessage { message } => {
+            println!("{}", services.open_note(admin, &message).map_err(explain)?);
+        }
     }
     Ok(())
 }

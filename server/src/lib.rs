@@ -1,6 +1,7 @@
 //! The Tandem web server: the axum router around the Leptos app, the web
 //! session layer, the terminal WebSocket and the cross-site request guard.
 
+pub mod rest_api;
 mod terminal_socket;
 mod vendor;
 
@@ -36,6 +37,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(idle));
     let context_services = services.clone();
+    let rest_api = rest_api::routes(services.clone());
     Router::new()
         .route("/sessions/{id}/terminal", get(terminal_socket::upgrade))
         .merge(vendor::routes())
@@ -53,6 +55,10 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .layer(web_sessions)
         .layer(middleware::from_fn(reject_cross_site_writes))
         .with_state(leptos_options)
+        // After the layers: the REST API authenticates each request by its
+        // token header, never by cookie, so it needs neither web sessions
+        // nor the cross-site guard.
+        .merge(rest_api)
 }
 
 /// Serves until the listener fails, or until Ctrl-C or SIGTERM: then every

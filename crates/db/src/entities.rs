@@ -1,5 +1,6 @@
 //! One module per table.
 
+pub mod api_token;
 pub mod grant;
 pub mod host;
 pub mod host_account;

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261125_000002_om_sessions;
 mod m20261125_000003_shares;
+mod m20261125_000004_api_tokens;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_om_sessions::Migration),
             Box::new(m20261125_000003_shares::Migration),
+            Box::new(m20261125_000004_api_tokens::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! Everything here is plain Rust that also builds for wasm32, so the browser
 //! can reuse a rule where it helps (for example to explain a form error).
 
+mod api_token;
 mod control;
 mod login_limiter;
 mod records;
@@ -11,12 +12,16 @@ mod session_end;
 mod share;
 mod values;
 
+pub use api_token::{
+    API_TOKEN_BYTES, API_TOKEN_MAX_DAYS, API_TOKEN_PREFIX, ApiTokenSecret, ApiTokenStatus,
+    api_token_days, api_token_name,
+};
 pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use records::{
-    GrantId, GrantRecord, GrantedAccount, HostAccountId, HostAccountRecord, HostId, HostRecord,
+    ApiTokenId, ApiTokenRecord, GrantId, GrantRecord, GrantedAccount, HostAccountId, HostAccountRecord, HostId, HostRecord,
     InvitationRecord, JoinRecord, OmSessionId, OmSessionRecord, ProjectId, ProjectRecord,
-    SecretKind, ShareId, ShareRecord, UserId, UserRecord,
+    NewApiToken, SecretKind, ShareId, ShareRecord, ShareSpaceRecord, UserId, UserRecord,
 };
 pub use role::Role;
 pub use session_end::SessionEnd;

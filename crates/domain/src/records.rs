@@ -28,7 +28,8 @@ id_type!(
     HostAccountId,
     GrantId,
     OmSessionId,
-    ShareId
+    ShareId,
+    ApiTokenId
 );
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,4 +178,44 @@ pub struct JoinRecord {
     pub left_at: Option<String>,
     /// `(code, message)` of the refusal; `None` for an entry.
     pub refusal: Option<(String, String)>,
+}
+
+/// An API token as its owner sees it on the profile page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenRecord {
+    pub id: ApiTokenId,
+    pub name: String,
+    /// The secret's first characters.
+    pub prefix: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub status: crate::ApiTokenStatus,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub token: ApiTokenRecord,
+    pub secret: String,
+}
+
+/// A share as the REST API shows it (a "share space").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareSpaceRecord {
+    pub id: ShareId,
+    pub code: String,
+    pub name: String,
+    /// Only for the session's creator, and only when the share has one.
+    pub password: Option<String>,
+    /// The invitation URL from the internal base URL.
+    pub private_link: String,
+    /// The invitation URL from the public base URL.
+    pub internet_link: String,
+    /// UTC, `yyyy-MM-ddTHH:mm:ssZ`.
+    pub created_at: String,
+    pub status: crate::ShareStatus,
+    /// Why the session failed, when it did.
+    pub failure: Option<crate::SessionEnd>,
 }

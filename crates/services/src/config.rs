@@ -19,6 +19,9 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// The browser-facing base URL; `https` makes cookies `Secure`.
     pub public_url: String,
+    /// The base URL inside the organisation's network, for the API's
+    /// `private_share_link`; `None` means `public_url`.
+    pub internal_url: Option<String>,
     /// A signed-in browser is signed out after this long without a request.
     pub web_session_idle: Duration,
     pub login_limits: LoginLimits,
@@ -44,6 +47,7 @@ impl Config {
             secret_key: None,
             admin_password: None,
             public_url: "http://127.0.0.1:3000".to_owned(),
+            internal_url: None,
             web_session_idle: Duration::from_secs(8 * 3600),
             login_limits: LoginLimits::default(),
             connect_timeout: Duration::from_secs(10),
@@ -62,6 +66,10 @@ impl Config {
                 self.data_dir.join("tandem.db").display()
             ),
         }
+    }
+
+    pub fn internal_url(&self) -> &str {
+        self.internal_url.as_deref().unwrap_or(&self.public_url)
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -15,6 +15,12 @@ pub enum ServiceError {
     Conflict(String),
     #[error("not permitted")]
     Forbidden,
+    /// Only the session's creator may do this.
+    #[error("only the session's creator may do this")]
+    NotCreator,
+    /// An API token that does not authenticate, and why.
+    #[error("the API token was not accepted")]
+    Unauthenticated(crate::TokenRejection),
     /// Wrong user name or password, unknown or disabled user, or too many
     /// attempts: deliberately one case, so a caller cannot tell them apart.
     #[error("invalid user name or password")]

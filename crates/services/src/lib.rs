@@ -3,6 +3,7 @@
 //! and business rule that touches storage happens here, not in the web layer.
 
 mod access;
+mod api_tokens;
 mod config;
 mod control;
 mod demo;
@@ -14,6 +15,7 @@ mod om_sessions;
 pub use hosts::{FetchedHostKey, HostForm};
 mod passwords;
 mod projects;
+mod remote_assistance;
 mod secrets;
 mod shares;
 mod terminal;
@@ -27,8 +29,10 @@ use domain::LoginLimiter;
 use sea_orm::DatabaseConnection;
 
 pub use access::{Actor, Admin};
+pub use api_tokens::TokenRejection;
 pub use config::Config;
 pub use error::ServiceError;
+pub use remote_assistance::ShareSpaceOptions;
 pub use secrets::SecretBox;
 pub use terminal::{Attachment, LiveSession};
 pub use users::FirstAdmin;

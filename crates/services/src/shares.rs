@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use db::entities::{join_record, om_session, share, user};
+use db::entities::{host, host_account, join_record, om_session, share, user};
 use domain::{
     HostAccountId, InvitationCode, InvitationRecord, JoinRecord, JoinRefusal, OmSessionId,
-    SessionEnd, ShareId, ShareRecord, ShareStatus, ShareValidity,
+    ResourceName, SessionEnd, ShareId, ShareRecord, ShareStatus, ShareValidity,
 };
 use rand::Rng;
 use rand::rngs::OsRng;
@@ -31,14 +31,14 @@ struct Admission {
 
 impl Services {
     /// The creator's live session, or why not.
-    fn created_live_session(
+    pub(crate) fn created_live_session(
         &self,
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<Arc<LiveSession>, ServiceError> {
         let live = self.live_session(id)?;
         if live.creator != actor.id {
-            return Err(ServiceError::Forbidden);
+            return Err(ServiceError::NotCreator);
         }
         Ok(live)
     }
@@ -69,16 +69,41 @@ impl Services {
         password: Option<String>,
     ) -> Result<ShareRecord, ServiceError> {
         let live = self.created_live_session(actor, id)?;
+        let share = self.open_share_of(&live, validity, password, None).await?;
+        Ok(self.share_record(&share))
+    }
+
+    /// The open share of a live session, opened now unless one is open and
+    /// unexpired. `name` defaults to the session's `login@host`.
+    pub(crate) async fn open_share_of(
+        &self,
+        live: &LiveSession,
+        validity: ShareValidity,
+        password: Option<String>,
+        name: Option<ResourceName>,
+    ) -> Result<share::Model, ServiceError> {
+        let id = live.id;
         let now = Utc::now();
         if let Some(open) = self.open_share(id).await? {
             if open.expires_at > now {
-                return Ok(self.share_record(&open));
+                return Ok(open);
             }
             self.close_share(open.id, ShareStatus::Expired).await?;
         }
-        let password_hash = match password.filter(|password| !password.is_empty()) {
-            Some(password) => Some(passwords::hash(password).await?),
-            None => None,
+        let (password_hash, password_sealed) = match password.filter(|password| !password.is_empty())
+        {
+            Some(password) => {
+                let sealed = self
+                    .secrets
+                    .seal(password.as_bytes())
+                    .map_err(ServiceError::Internal)?;
+                (Some(passwords::hash(password).await?), Some(sealed))
+            }
+            None => (None, None),
+        };
+        let name = match name {
+            Some(name) => name.as_str().to_owned(),
+            None => self.session_label(id).await?,
         };
         let expires_at = now
             + chrono::Duration::from_std(validity.duration())
@@ -87,6 +112,8 @@ impl Services {
             om_session_id: Set(id.0),
             code: Set(self.unused_code().await?.to_string()),
             password_hash: Set(password_hash),
+            password_sealed: Set(password_sealed),
+            name: Set(name),
             status: Set(OPEN.to_owned()),
             created_at: Set(now),
             expires_at: Set(expires_at),
@@ -97,7 +124,22 @@ impl Services {
         .await?;
         live.set_shared(true);
         tracing::info!(session = %id, share = created.id, "share created");
-        Ok(self.share_record(&created))
+        Ok(created)
+    }
+
+    /// `login@host` of a session's account.
+    async fn session_label(&self, id: OmSessionId) -> Result<String, ServiceError> {
+        let session = om_session::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound("session"))?;
+        let (account, host) = host_account::Entity::find_by_id(session.host_account_id)
+            .find_also_related(host::Entity)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound("host account"))?;
+        let host = host.map(|host| host.name).unwrap_or_default();
+        Ok(format!("{}@{host}", account.login))
     }
 
     /// A code from the operating system's random source that no open share
@@ -123,18 +165,27 @@ impl Services {
     /// The creator's terminal goes on.
     pub async fn cancel_share(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
         let live = self.created_live_session(actor, id)?;
+        self.cancel_open_share(&live).await.map(drop)
+    }
+
+    /// Cancels the session's open share; returns it as cancelled.
+    pub(crate) async fn cancel_open_share(
+        &self,
+        live: &LiveSession,
+    ) -> Result<share::Model, ServiceError> {
+        let id = live.id;
         let share = self
             .open_share(id)
             .await?
             .ok_or(ServiceError::NotFound("open share"))?;
         // Closed first, so nobody enters between the two steps.
-        self.close_share(share.id, ShareStatus::Cancelled).await?;
+        let cancelled = self.close_share(share.id, ShareStatus::Cancelled).await?;
         let forced_out = live.cancel_share();
         for user in forced_out {
             self.record_leaving(id, Some(user)).await?;
         }
         tracing::info!(session = %id, share = share.id, "share cancelled");
-        Ok(())
+        Ok(cancelled)
     }
 
     /// The session's latest share still marked open (it may have expired).
@@ -150,16 +201,19 @@ impl Services {
             .await?)
     }
 
-    async fn close_share(&self, id: i64, status: ShareStatus) -> Result<(), ServiceError> {
-        share::ActiveModel {
+    async fn close_share(
+        &self,
+        id: i64,
+        status: ShareStatus,
+    ) -> Result<share::Model, ServiceError> {
+        Ok(share::ActiveModel {
             id: Set(id),
             status: Set(status.as_str().to_owned()),
             closed_at: Set(Some(Utc::now())),
             ..Default::default()
         }
         .update(&self.db)
-        .await?;
-        Ok(())
+        .await?)
     }
 
     /// The session ended: its share admits no one and everyone has left.
@@ -200,10 +254,7 @@ impl Services {
     }
 
     fn invitation_url(&self, code: &str) -> String {
-        format!(
-            "{}/invite/{code}",
-            self.config.public_url.trim_end_matches('/')
-        )
+        invitation_url(&self.config.public_url, code)
     }
 
     /// The invitation page: what the invitation is, if it admits the actor.
@@ -415,12 +466,17 @@ impl Services {
     }
 }
 
+/// The invitation page of a code, under a base URL.
+pub(crate) fn invitation_url(base: &str, code: &str) -> String {
+    format!("{}/invite/{code}", base.trim_end_matches('/'))
+}
+
 fn limiter_key(actor: &Actor) -> String {
     format!("user:{}", actor.id)
 }
 
 /// A share's status now: an open share past its expiry has expired.
-fn status_of(share: &share::Model, now: DateTime<Utc>) -> ShareStatus {
+pub(crate) fn status_of(share: &share::Model, now: DateTime<Utc>) -> ShareStatus {
     match ShareStatus::parse(&share.status) {
         Some(ShareStatus::Open) if share.expires_at <= now => ShareStatus::Expired,
         Some(status) => status,

@@ -222,7 +222,7 @@ fn stored_role(user: &user::Model) -> Result<Role, ServiceError> {
     Role::parse(&user.role).map_err(|error| ServiceError::Internal(error.into()))
 }
 
-fn actor_from(user: user::Model) -> Result<Actor, ServiceError> {
+pub(crate) fn actor_from(user: user::Model) -> Result<Actor, ServiceError> {
     Ok(Actor {
         id: UserId(user.id),
         role: stored_role(&user)?,

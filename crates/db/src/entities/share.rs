@@ -18,6 +18,11 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// When it was cancelled or its session ended.
     pub closed_at: Option<DateTimeUtc>,
+    /// Shown to the REST API as `share_space_name`.
+    pub name: String,
+    /// The password sealed by the secret box, so the API can show it to the
+    /// session's creator; `password_hash` still decides who enters.
+    pub password_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
