@@ -125,7 +125,7 @@ pub fn NavigationBar() -> impl IntoView {
                             })}
                         </nav>
                         <div class="who">
-                            <span>{user.display_name} " (" {user.username} ")"</span>
+                            <a href="/profile" aria-label="Profile">{user.display_name} " (" {user.username} ")"</a>
                             <ActionForm action=logout>
                                 <button type="submit">"Log out"</button>
                             </ActionForm>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::error::{AppError, ErrorPage, form_error};
+use crate::invitation::JoinWithCode;
 use crate::session_page::StartSession;
 
 #[server(endpoint = "granted_accounts")]
@@ -21,6 +22,7 @@ pub fn HostOperationsPage() -> impl IntoView {
     view! {
         <Title text="Host Operations · Tandem"/>
         <h1>"Host Operations"</h1>
+        <JoinWithCode/>
         {form_error(start.value())}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

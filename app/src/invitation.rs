@@ -4,7 +4,7 @@
 use domain::InvitationRecord;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::error::{AppError, ErrorPage, form_error};
 
@@ -33,6 +33,62 @@ pub async fn enter_share(code: String, password: Option<String>) -> Result<(), A
     Ok(())
 }
 
+/// The password typed into a Join with code box, kept in the browser's
+/// memory for the invitation page it leads to: never in the URL, gone on
+/// reload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PendingInvitationPassword(RwSignal<Option<(String, String)>>);
+
+impl PendingInvitationPassword {
+    /// The password typed for this code, if any; it is used once.
+    fn take_for(self, code: &str) -> Option<String> {
+        let pending = self.0.try_update_untracked(Option::take).flatten()?;
+        (pending.0 == code).then_some(pending.1)
+    }
+}
+
+/// The code as typed, in the form invitation URLs use: upper case, and
+/// only letters and digits (people paste codes with spaces or dashes).
+fn normalise_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Join with code: leads to the invitation page of the code, the same page
+/// as the invitation URL, under the same rules and limits.
+#[component]
+pub fn JoinWithCode() -> impl IntoView {
+    let pending = expect_context::<PendingInvitationPassword>();
+    let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let navigate = use_navigate();
+    let join = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let code = normalise_code(&code.get_untracked());
+        if code.is_empty() {
+            return;
+        }
+        let password = password.get_untracked();
+        if !password.is_empty() {
+            pending.0.set(Some((code.clone(), password)));
+        }
+        navigate(&format!("/invite/{code}"), Default::default());
+    };
+    view! {
+        <section class="join-with-code" aria-label="Join with code">
+            <h2>"Join with code"</h2>
+            <form on:submit=join>
+                <label>"Invitation code" <input name="code" required autocomplete="off" bind:value=code/></label>
+                <label>"Password (if set)" <input name="password" type="password" autocomplete="off" bind:value=password/></label>
+                <button type="submit">"Join"</button>
+            </form>
+        </section>
+    }
+}
+
 #[component]
 pub fn InvitationPage() -> impl IntoView {
     let params = use_params_map();
@@ -54,6 +110,9 @@ pub fn InvitationPage() -> impl IntoView {
 #[component]
 fn InvitationView(record: InvitationRecord) -> impl IntoView {
     let enter = ServerAction::<EnterShare>::new();
+    let typed_password = expect_context::<PendingInvitationPassword>()
+        .take_for(&record.code)
+        .unwrap_or_default();
     view! {
         <section class="invitation">
             <h1>"Invitation to a session"</h1>
@@ -68,11 +127,23 @@ fn InvitationView(record: InvitationRecord) -> impl IntoView {
             <ActionForm action=enter>
                 <input type="hidden" name="code" value=record.code/>
                 {record.needs_password.then(|| view! {
-                    <label>"Invitation password" <input name="password" type="password" required/></label>
+                    <label>"Invitation password" <input name="password" type="password" required prop:value=typed_password/></label>
                 })}
                 <button type="submit">"Enter"</button>
             </ActionForm>
             {form_error(enter.value())}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_codes_are_normalised() {
+        assert_eq!(normalise_code(" ab12-cd34 "), "AB12CD34");
+        assert_eq!(normalise_code("x/../y"), "XY");
+        assert_eq!(normalise_code("-"), "");
     }
 }

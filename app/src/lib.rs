@@ -10,6 +10,7 @@ pub mod cooperation;
 pub mod error;
 pub mod host_operations;
 pub mod invitation;
+pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session_page;
@@ -25,7 +26,8 @@ use crate::admin::{GrantsPage, HostAccountsPage, HostsPage, ProjectsPage, UsersP
 use crate::auth::{LoginPage, NavigationBar, SignedInUser, current_user};
 use crate::error::AppError;
 use crate::host_operations::HostOperationsPage;
-use crate::invitation::InvitationPage;
+use crate::invitation::{InvitationPage, PendingInvitationPassword};
+use crate::profile::ProfilePage;
 use crate::session_page::SessionPage;
 
 /// Where the browser finds the xterm modules Tandem serves.
@@ -62,6 +64,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let user: UserResource = Resource::new(|| (), |_| current_user());
     provide_context(user);
+    provide_context(PendingInvitationPassword::default());
     // Effects run only in the browser, once the page is interactive: mark
     // it, so that scripts (and tests) can tell.
     Effect::new(|_| {
@@ -84,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/operation/hosts") view=HostOperationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:code") view=InvitationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/projects") view=ProjectsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/hosts") view=HostsPage ssr=SsrMode::Async/>

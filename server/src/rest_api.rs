@@ -11,10 +11,10 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use domain::{HostId, ProjectId, ResourceName, ShareSpaceRecord, ShareStatus, ShareValidity};
 use serde::{Deserialize, Serialize};
-use services::{Actor, ServiceError, ShareSpaceOptions, Services};
+use services::{Actor, ServiceError, Services, ShareSpaceOptions};
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
@@ -35,14 +35,23 @@ pub fn routes(services: Services) -> Router {
                 .delete(cancel_share_space),
         )
         .route("/openapi.json", get(openapi_document))
-        .fallback(|| async { ApiError::NoSuchPath })
+        .fallback(no_such_path)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(services)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a REST API handler panicked");
             ApiError::Internal.into_response()
         }));
-    Router::new().nest("/v2", api)
+    // The nested router sees neither `/v2` nor `/v2/`: route them here, or
+    // they would fall through to the web pages.
+    Router::new()
+        .route("/v2", any(no_such_path))
+        .route("/v2/", any(no_such_path))
+        .nest("/v2", api)
+}
+
+async fn no_such_path() -> ApiError {
+    ApiError::NoSuchPath
 }
 
 /// A share space: the invitation on a live session.
@@ -162,7 +171,11 @@ type Ids = Result<Path<(String, String)>, PathRejection>;
     ),
     security(("token" = []))
 )]
-async fn get_share_space(State(services): State<Services>, ids: Ids, headers: HeaderMap) -> Response {
+async fn get_share_space(
+    State(services): State<Services>,
+    ids: Ids,
+    headers: HeaderMap,
+) -> Response {
     let request = async {
         let (actor, project, desktop) = authorise(&services, &headers, ids).await?;
         let answer = services.share_space(&actor, project, desktop).await;
@@ -265,8 +278,12 @@ async fn authorise(
 }
 
 fn parse_id(value: &str) -> Option<i64> {
-    let well_formed = !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit());
-    well_formed.then(|| value.parse().ok()).flatten().filter(|id| *id > 0)
+    let well_formed =
+        !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit());
+    well_formed
+        .then(|| value.parse().ok())
+        .flatten()
+        .filter(|id| *id > 0)
 }
 
 fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOptions, ApiError> {
@@ -283,7 +300,9 @@ fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOption
     Ok(ShareSpaceOptions {
         name,
         password: request.password,
-        validity: request.validity.map_or(ShareValidity::OneHour, ShareValidity::from),
+        validity: request
+            .validity
+            .map_or(ShareValidity::OneHour, ShareValidity::from),
     })
 }
 
@@ -292,7 +311,15 @@ fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOption
 fn answer(
     services: &Services,
     action: &str,
-    outcome: Result<(Actor, ProjectId, HostId, Result<ShareSpaceRecord, ServiceError>), ApiError>,
+    outcome: Result<
+        (
+            Actor,
+            ProjectId,
+            HostId,
+            Result<ShareSpaceRecord, ServiceError>,
+        ),
+        ApiError,
+    >,
 ) -> Response {
     let (actor, project, desktop, result) = match outcome {
         Ok(outcome) => outcome,
@@ -326,13 +353,15 @@ fn answer(
     ),
     paths(get_share_space, start_share_space, cancel_share_space),
     components(schemas(ShareSpace, ShareSpaceStatus, StartShareSpace, Validity, ErrorBody)),
-    modifiers(&TokenScheme)
+    modifiers(&TokenAndErrorCodes)
 )]
 pub struct ApiDocument;
 
-struct TokenScheme;
+/// Adds what the derive cannot: the token header as the security scheme,
+/// and the table of error codes.
+struct TokenAndErrorCodes;
 
-impl utoipa::Modify for TokenScheme {
+impl utoipa::Modify for TokenAndErrorCodes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(components) = openapi.components.as_mut() {
             components.add_security_scheme(
@@ -340,6 +369,12 @@ impl utoipa::Modify for TokenScheme {
                 SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(TOKEN_HEADER))),
             );
         }
+        let mut description = openapi.info.description.take().unwrap_or_default();
+        description.push_str("\n\nError codes (`error_code`):\n");
+        for (code, status, meaning) in ERROR_CODES {
+            description.push_str(&format!("\n- `{code}` ({status}): {meaning}"));
+        }
+        openapi.info.description = Some(description);
     }
 }
 
@@ -354,7 +389,17 @@ mod tests {
     #[test]
     fn ids_are_positive_decimal_integers() {
         assert_eq!(parse_id("42"), Some(42));
-        for bad in ["", "0", "-1", "+1", "1.0", "abc", " 1", "99999999999999999999", "1e3"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "1.0",
+            "abc",
+            " 1",
+            "99999999999999999999",
+            "1e3",
+        ] {
             assert_eq!(parse_id(bad), None, "{bad}");
         }
     }

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use protocol::{ClientMsg, Panel, ServerEvent, ServerMsg};
 use serde_json::Value;
 use support::{
-    Browser, Socket, TestServer, connect, ended, id_where, next, output_until, send,
+    Browser, Socket, TestServer, connect, ended, next, operator, output_until, send,
     signed_in_admin, type_line,
 };
 use test_sshd::{Sshd, kill_frozen};
@@ -87,44 +87,6 @@ impl Shared {
         );
         code
     }
-}
-
-/// An operator `name` (password `{name}-password`), signed in, with the
-/// grant on `account` when given.
-async fn operator(
-    server: &TestServer,
-    admin: &Browser,
-    name: &str,
-    account: Option<i64>,
-) -> Browser {
-    let password = format!("{name}-password");
-    admin
-        .ok(
-            "admin/create_user",
-            &[
-                ("username", name),
-                ("display_name", &name.to_uppercase()),
-                ("role", "operator"),
-                ("password", &password),
-            ],
-        )
-        .await;
-    if let Some(account) = account {
-        let user = id_where(&admin.ok("admin/list_users", &[]).await, "username", name);
-        admin
-            .ok(
-                "admin/create_grant",
-                &[
-                    ("user_id", &user.to_string()),
-                    ("host_account_id", &account.to_string()),
-                ],
-            )
-            .await;
-    }
-    let browser = server.browser();
-    let (status, body) = browser.log_in(name, &password).await;
-    assert!(status.is_success(), "{body}");
-    browser
 }
 
 /// The refusal code of a failed server function call.

@@ -19,9 +19,10 @@ pub use api_token::{
 pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use records::{
-    ApiTokenId, ApiTokenRecord, GrantId, GrantRecord, GrantedAccount, HostAccountId, HostAccountRecord, HostId, HostRecord,
-    InvitationRecord, JoinRecord, OmSessionId, OmSessionRecord, ProjectId, ProjectRecord,
-    NewApiToken, SecretKind, ShareId, ShareRecord, ShareSpaceRecord, UserId, UserRecord,
+    ApiTokenId, ApiTokenRecord, GrantId, GrantRecord, GrantedAccount, HostAccountId,
+    HostAccountRecord, HostId, HostRecord, InvitationRecord, JoinRecord, NewApiToken, OmSessionId,
+    OmSessionRecord, ProjectId, ProjectRecord, SecretKind, ShareId, ShareRecord, ShareSpaceRecord,
+    UserId, UserRecord,
 };
 pub use role::Role;
 pub use session_end::SessionEnd;

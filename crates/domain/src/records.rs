@@ -113,6 +113,7 @@ pub struct GrantRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantedAccount {
     pub host_account_id: HostAccountId,
+    pub project_id: ProjectId,
     pub project_name: String,
     pub host_id: HostId,
     pub host_name: String,

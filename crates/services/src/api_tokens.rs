@@ -46,8 +46,9 @@ impl Services {
             prefix: Set(secret.shown_prefix()),
             secret_hash: Set(secret_hash(&secret)),
             created_at: Set(now),
-            expires_at: Set(expires_in_days
-                .map(|days| now + chrono::Duration::days(i64::from(days)))),
+            expires_at: Set(
+                expires_in_days.map(|days| now + chrono::Duration::days(i64::from(days)))
+            ),
             last_used_at: Set(None),
             revoked_at: Set(None),
             ..Default::default()

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use db::entities::{grant, host, host_account, project};
-use domain::{GrantId, GrantRecord, GrantedAccount, HostAccountId, HostId, UserId};
+use domain::{GrantId, GrantRecord, GrantedAccount, HostAccountId, HostId, ProjectId, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -112,6 +112,7 @@ impl Services {
                     .find(|project| project.id == host.project_id)?;
                 Some(GrantedAccount {
                     host_account_id: HostAccountId(account.id),
+                    project_id: ProjectId(project.id),
                     project_name: project.name.clone(),
                     host_id: HostId(host.id),
                     host_name: host.name,

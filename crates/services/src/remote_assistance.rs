@@ -263,7 +263,9 @@ impl Services {
     /// Opens a note sealed by `seal_note`.
     pub fn open_note(&self, _admin: Admin, sealed: &str) -> Result<String, ServiceError> {
         let invalid = || ValidationError::new("message", "is not a message sealed by this server");
-        let sealed = BASE64_STANDARD.decode(sealed.trim()).map_err(|_| invalid())?;
+        let sealed = BASE64_STANDARD
+            .decode(sealed.trim())
+            .map_err(|_| invalid())?;
         let opened = self.secrets.open(&sealed).map_err(|_| invalid())?;
         Ok(String::from_utf8(opened).map_err(|_| invalid())?)
     }

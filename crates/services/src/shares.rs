@@ -90,17 +90,17 @@ impl Services {
             }
             self.close_share(open.id, ShareStatus::Expired).await?;
         }
-        let (password_hash, password_sealed) = match password.filter(|password| !password.is_empty())
-        {
-            Some(password) => {
-                let sealed = self
-                    .secrets
-                    .seal(password.as_bytes())
-                    .map_err(ServiceError::Internal)?;
-                (Some(passwords::hash(password).await?), Some(sealed))
-            }
-            None => (None, None),
-        };
+        let (password_hash, password_sealed) =
+            match password.filter(|password| !password.is_empty()) {
+                Some(password) => {
+                    let sealed = self
+                        .secrets
+                        .seal(password.as_bytes())
+                        .map_err(ServiceError::Internal)?;
+                    (Some(passwords::hash(password).await?), Some(sealed))
+                }
+                None => (None, None),
+            };
         let name = match name {
             Some(name) => name.as_str().to_owned(),
             None => self.session_label(id).await?,

@@ -45,23 +45,43 @@ pub enum ApiError {
 
 /// Every code with its status and meaning, for the README and the tests.
 pub const ERROR_CODES: [(&str, u16, &str); 17] = [
-    ("TANDEM.4001", 400, "project_id or desktop_id is not a valid id"),
-    ("TANDEM.4002", 400, "the body is not the expected JSON object"),
-    ("TANDEM.4003", 400, "a field of the body has an invalid value"),
+    (
+        "TANDEM.4001",
+        400,
+        "project_id or desktop_id is not a valid id",
+    ),
+    (
+        "TANDEM.4002",
+        400,
+        "the body is not the expected JSON object",
+    ),
+    (
+        "TANDEM.4003",
+        400,
+        "a field of the body has an invalid value",
+    ),
     ("TANDEM.4004", 400, "a header is malformed"),
     ("TANDEM.4011", 401, "X-Auth-Token is missing"),
     ("TANDEM.4012", 401, "the token is unknown"),
     ("TANDEM.4013", 401, "the token was revoked"),
     ("TANDEM.4014", 401, "the token has expired"),
     ("TANDEM.4015", 401, "the token's user is disabled"),
-    ("TANDEM.4031", 403, "the token's user holds no grant on the desktop"),
+    (
+        "TANDEM.4031",
+        403,
+        "the token's user holds no grant on the desktop",
+    ),
     ("TANDEM.4032", 403, "only the session's creator may do this"),
     ("TANDEM.4041", 404, "no such project"),
     ("TANDEM.4042", 404, "no such desktop in the project"),
     ("TANDEM.4043", 404, "no such share space or active session"),
     ("TANDEM.4044", 404, "no such API path"),
     ("TANDEM.4051", 405, "the path does not take this method"),
-    ("TANDEM.5001", 500, "an internal error; the server log has the cause"),
+    (
+        "TANDEM.5001",
+        500,
+        "an internal error; the server log has the cause",
+    ),
 ];
 
 impl ApiError {
@@ -120,9 +140,7 @@ impl ApiError {
             ApiError::MalformedHeader(header) => format!("the {header} header is malformed"),
             ApiError::MissingToken => "send an API token in the X-Auth-Token header".to_owned(),
             ApiError::TokenRejected(TokenRejection::Unknown) => "the token is unknown".to_owned(),
-            ApiError::TokenRejected(TokenRejection::Revoked) => {
-                "the token was revoked".to_owned()
-            }
+            ApiError::TokenRejected(TokenRejection::Revoked) => "the token was revoked".to_owned(),
             ApiError::TokenRejected(TokenRejection::Expired) => "the token has expired".to_owned(),
             ApiError::TokenRejected(TokenRejection::UserDisabled) => {
                 "the token's user is disabled".to_owned()
@@ -202,7 +220,10 @@ mod tests {
         for (error, (code, status, _)) in variants.iter().zip(ERROR_CODES) {
             assert_eq!(error.code(), code);
             assert_eq!(error.status().as_u16(), status, "{code}");
-            assert!(code.starts_with(&format!("TANDEM.{status}")[..10]), "{code}");
+            assert!(
+                code.starts_with(&format!("TANDEM.{status}")[..10]),
+                "{code}"
+            );
         }
     }
 }

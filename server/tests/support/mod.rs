@@ -246,6 +246,44 @@ pub async fn signed_in_admin(server: &TestServer) -> Browser {
     admin
 }
 
+/// An operator `name` (password `{name}-password`), signed in, with the
+/// grant on `account` when given.
+pub async fn operator(
+    server: &TestServer,
+    admin: &Browser,
+    name: &str,
+    account: Option<i64>,
+) -> Browser {
+    let password = format!("{name}-password");
+    admin
+        .ok(
+            "admin/create_user",
+            &[
+                ("username", name),
+                ("display_name", &name.to_uppercase()),
+                ("role", "operator"),
+                ("password", &password),
+            ],
+        )
+        .await;
+    if let Some(account) = account {
+        let user = id_where(&admin.ok("admin/list_users", &[]).await, "username", name);
+        admin
+            .ok(
+                "admin/create_grant",
+                &[
+                    ("user_id", &user.to_string()),
+                    ("host_account_id", &account.to_string()),
+                ],
+            )
+            .await;
+    }
+    let browser = server.browser();
+    let (status, body) = browser.log_in(name, &password).await;
+    assert!(status.is_success(), "{body}");
+    browser
+}
+
 /// Opens the terminal socket as the session page does and says hello.
 pub async fn connect(browser: &Browser, session: i64) -> Socket {
     let request = browser.terminal_request(session, Some(&browser.base));

@@ -68,7 +68,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .alter_table(Table::alter().table("shares").drop_column("name").to_owned())
+            .alter_table(
+                Table::alter()
+                    .table("shares")
+                    .drop_column("name")
+                    .to_owned(),
+            )
             .await?;
         manager
             .drop_table(Table::drop().table("api_tokens").to_owned())
