@@ -159,6 +159,20 @@ impl Api {
         (status, answer["error_code"].as_str().unwrap().to_owned())
     }
 
+    /// Runs `tandem decode-authorization-message` on the server's data
+    /// directory: what it printed, and whether it succeeded.
+    fn decode(&self, message: &str) -> (String, bool) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .args(["decode-authorization-message", message])
+            .env("TANDEM_DATA_DIR", self.dir.path())
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        (printed, output.status.success())
+    }
+
     /// Sets a token's expiry in the database, as time passing would.
     async fn expire_token(&self, name: &str, browser: &Browser) {
         let tokens = browser.ok("api_tokens", &[]).await;
@@ -264,11 +278,17 @@ async fn remote_assistance_answers_exactly_as_documented() {
     let (_, refusal) = api
         .call(Method::GET, &path, Some(&api.carol_token), None)
         .await;
-    assert!(
-        refusal["encoded_authorization_message"].is_string(),
-        "{refusal}"
-    );
     assert!(refusal["error_detail"].as_str().unwrap().contains("grant"));
+    let sealed = refusal["encoded_authorization_message"].as_str().unwrap();
+    assert!(!sealed.contains("carol"), "the reason is sealed: {sealed}");
+    let (opened, succeeded) = api.decode(sealed);
+    assert!(succeeded, "{opened}");
+    assert!(
+        opened.contains("user carol") && opened.contains("TANDEM.4031"),
+        "{opened}"
+    );
+    let (_, succeeded) = api.decode("bm90IHNlYWxlZA==");
+    assert!(!succeeded, "a message this server did not seal is refused");
 
     // The admin's live session on the desktop.
     let session = api.admin.start_session(api.account).await.unwrap();

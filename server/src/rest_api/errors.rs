@@ -226,4 +226,13 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../../README.md");
+        for (code, status, meaning) in ERROR_CODES {
+            let row = format!("| `{code}` | {status} | {meaning} |");
+            assert!(readme.contains(&row), "README lacks {row}");
+        }
+    }
 }
