@@ -1,5 +1,6 @@
-import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Browser, type Page } from "@playwright/test";
 import { open, signIn, terminalText, typeLine } from "../pages";
+import { addHost } from "../setup";
 import { startSshd, type TestSshd } from "../sshd";
 
 // The seed procedure of cooperation, with separate browsers for the
@@ -12,58 +13,6 @@ test.beforeAll(async () => {
   sshd = await startSshd();
 });
 test.afterAll(() => sshd?.stop());
-
-/// Calls a server function as the signed-in user of `request`.
-async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
-  const response = await request.post(`/api/${endpoint}`, {
-    form,
-    headers: { Accept: "application/json" },
-  });
-  expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
-
-async function idWhere(request: APIRequestContext, listing: string, field: string, value: string) {
-  const records: Array<Record<string, unknown>> = await call(request, listing, {});
-  const record = records.find((r) => r[field] === value);
-  expect(record, `${value} in ${listing}`).toBeDefined();
-  return String(record!.id);
-}
-
-/// As the admin, through the same server functions the admin pages use: the
-/// test sshd as host `coop` with an account granted to the admin, Alice and
-/// Bob; Carol exists without the grant.
-async function setUp(admin: APIRequestContext) {
-  await call(admin, "admin/create_project", { name: "coop-lab", description: "" });
-  const project = await idWhere(admin, "admin/list_projects", "name", "coop-lab");
-  await call(admin, "admin/create_host", {
-    project_id: project,
-    name: "coop",
-    address: "127.0.0.1",
-    port: String(sshd.port),
-    host_key: sshd.fingerprint,
-  });
-  const host = await idWhere(admin, "admin/list_hosts", "name", "coop");
-  await call(admin, "admin/create_host_account", {
-    host_id: host,
-    login: sshd.user,
-    secret_kind: "password",
-    secret: sshd.password,
-  });
-  const account = await idWhere(admin, "admin/list_host_accounts", "host_name", "coop");
-  for (const [name, display] of [["alice", "Alice"], ["bob", "Bob"], ["carol", "Carol"]]) {
-    await call(admin, "admin/create_user", {
-      username: name,
-      display_name: display,
-      role: "operator",
-      password: `${name}-password`,
-    });
-  }
-  for (const name of ["admin", "alice", "bob"]) {
-    const user = await idWhere(admin, "admin/list_users", "username", name);
-    await call(admin, "admin/create_grant", { user_id: user, host_account_id: account });
-  }
-}
 
 async function newUser(browser: Browser) {
   const context = await browser.newContext();
@@ -101,7 +50,12 @@ test("a creator shares a session, hands over control, and ends it", async ({ bro
   await open(creator, "/login");
   await signIn(creator, "admin", ADMIN_PASSWORD);
   await expect(creator.getByRole("heading", { name: "Host Operations" })).toBeVisible();
-  await setUp(creator.request);
+  await addHost(creator.request, sshd, {
+    project: "coop-lab",
+    host: "coop",
+    users: [["alice", "Alice"], ["bob", "Bob"], ["carol", "Carol"]],
+    granted: ["admin", "alice", "bob"],
+  });
 
   // Operation > Host Operations > Login, then some work on the host.
   await open(creator, "/operation/hosts");

@@ -1,5 +1,6 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { open, signIn, terminalText, typeLine } from "../pages";
+import { addHost } from "../setup";
 import { startSshd, type TestSshd } from "../sshd";
 
 // A share started through the REST API with a token from the profile page,
@@ -12,53 +13,6 @@ test.beforeAll(async () => {
   sshd = await startSshd();
 });
 test.afterAll(() => sshd?.stop());
-
-async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
-  const response = await request.post(`/api/${endpoint}`, {
-    form,
-    headers: { Accept: "application/json" },
-  });
-  expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
-
-async function idWhere(request: APIRequestContext, listing: string, field: string, value: string) {
-  const records: Array<Record<string, unknown>> = await call(request, listing, {});
-  const record = records.find((r) => r[field] === value);
-  expect(record, `${value} in ${listing}`).toBeDefined();
-  return String(record!.id);
-}
-
-/// The test sshd as host `apidesk`, granted to the admin and to Dora.
-async function setUp(admin: APIRequestContext) {
-  await call(admin, "admin/create_project", { name: "api-lab", description: "" });
-  const project = await idWhere(admin, "admin/list_projects", "name", "api-lab");
-  await call(admin, "admin/create_host", {
-    project_id: project,
-    name: "apidesk",
-    address: "127.0.0.1",
-    port: String(sshd.port),
-    host_key: sshd.fingerprint,
-  });
-  const host = await idWhere(admin, "admin/list_hosts", "name", "apidesk");
-  await call(admin, "admin/create_host_account", {
-    host_id: host,
-    login: sshd.user,
-    secret_kind: "password",
-    secret: sshd.password,
-  });
-  const account = await idWhere(admin, "admin/list_host_accounts", "host_name", "apidesk");
-  await call(admin, "admin/create_user", {
-    username: "dora",
-    display_name: "Dora",
-    role: "operator",
-    password: "dora-password",
-  });
-  for (const name of ["admin", "dora"]) {
-    const user = await idWhere(admin, "admin/list_users", "username", name);
-    await call(admin, "admin/create_grant", { user_id: user, host_account_id: account });
-  }
-}
 
 /// Enters from the invitation page, whose password field is `password`.
 async function enterWithPassword(page: Page, password: string | null) {
@@ -83,7 +37,12 @@ test("a share started through the REST API is joined by its link and by its code
   await open(admin, "/login");
   await signIn(admin, "admin", ADMIN_PASSWORD);
   await expect(admin.getByRole("heading", { name: "Host Operations" })).toBeVisible();
-  await setUp(admin.request);
+  await addHost(admin.request, sshd, {
+    project: "api-lab",
+    host: "apidesk",
+    users: [["dora", "Dora"]],
+    granted: ["admin", "dora"],
+  });
 
   // Profile > API tokens: the secret is shown once, then only its start.
   await admin.getByRole("link", { name: "Profile" }).click();

@@ -161,14 +161,7 @@ type Ids = Result<Path<(String, String)>, PathRejection>;
     summary = "Query remote assistance data by desktop ID",
     description = "The share space of the caller's live session on the desktop, else of a live session there the caller may join, else of the caller's most recent session there.",
     params(Desktop),
-    responses(
-        (status = 200, description = "Normal.", body = ShareSpace),
-        (status = 400, description = "Malformed ids or header.", body = ErrorBody),
-        (status = 401, description = "Authentication failed.", body = ErrorBody),
-        (status = 403, description = "No grant on the desktop.", body = ErrorBody),
-        (status = 404, description = "No such project, desktop or share space.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody),
-    ),
+    responses(RemoteAssistanceAnswers),
     security(("token" = []))
 )]
 async fn get_share_space(
@@ -191,14 +184,7 @@ async fn get_share_space(
     description = "Opens a share on the caller's live session on the desktop and returns it; while one is open, that one is returned.",
     params(Desktop),
     request_body(content = Option<StartShareSpace>, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Normal.", body = ShareSpace),
-        (status = 400, description = "Malformed ids, header or body.", body = ErrorBody),
-        (status = 401, description = "Authentication failed.", body = ErrorBody),
-        (status = 403, description = "No grant on the desktop, or not the session's creator.", body = ErrorBody),
-        (status = 404, description = "No such project or desktop, or no active session of the caller there.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody),
-    ),
+    responses(RemoteAssistanceAnswers),
     security(("token" = []))
 )]
 async fn start_share_space(
@@ -224,14 +210,7 @@ async fn start_share_space(
     summary = "Cancel sharing the caller's session on the desktop",
     description = "Cancels the open share of the caller's live session on the desktop; invited users are forced out. Returns the share space, now CANCELLED.",
     params(Desktop),
-    responses(
-        (status = 200, description = "Normal.", body = ShareSpace),
-        (status = 400, description = "Malformed ids or header.", body = ErrorBody),
-        (status = 401, description = "Authentication failed.", body = ErrorBody),
-        (status = 403, description = "No grant on the desktop, or not the session's creator.", body = ErrorBody),
-        (status = 404, description = "No such project or desktop, or no open share of the caller's there.", body = ErrorBody),
-        (status = 500, description = "Internal error.", body = ErrorBody),
-    ),
+    responses(RemoteAssistanceAnswers),
     security(("token" = []))
 )]
 async fn cancel_share_space(
@@ -245,6 +224,35 @@ async fn cancel_share_space(
         Ok((actor, project, desktop, answer))
     };
     answer(&services, "cancel sharing", request.await)
+}
+
+/// The answers of every remote assistance operation, for the OpenAPI
+/// document; each operation's description says which causes it has.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum RemoteAssistanceAnswers {
+    /// Normal.
+    #[response(status = 200)]
+    Normal(ShareSpace),
+    /// The request cannot be understood by the server due to malformed
+    /// syntax: malformed ids, header or body.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Authentication failed: the token is missing, unknown, revoked or
+    /// expired, or its user is disabled.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// No operation permissions: no grant on the desktop, or (to share or
+    /// cancel) not the session's creator.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No resources found: no such project, desktop, share space or
+    /// active session.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// An internal service error occurred.
+    #[response(status = 500)]
+    Internal(ErrorBody),
 }
 
 /// The path parameters, for the OpenAPI document.

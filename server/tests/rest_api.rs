@@ -139,6 +139,10 @@ impl Api {
             "{method} answered {status}, which the document does not list: {body}"
         );
         let mut schema = response["content"]["application/json"]["schema"].clone();
+        assert!(
+            schema.get("$ref").or(schema.get("type")).is_some(),
+            "{method} {status}: the document gives no schema: {response}"
+        );
         schema["components"] = self.document["components"].clone();
         let validator = jsonschema::validator_for(&schema).unwrap();
         if let Err(error) = validator.validate(body) {
@@ -210,6 +214,44 @@ async fn remote_assistance_answers_exactly_as_documented() {
     let path = api.path(project, desktop);
     let admin = Some(api.admin_token.as_str());
     let alice = Some(api.alice_token.as_str());
+
+    // The document promises exactly the seed's fields, all of them always.
+    for (schema, fields) in [
+        (
+            "ShareSpace",
+            &[
+                "create_time",
+                "failed_reason",
+                "internet_share_link",
+                "invitation_code",
+                "private_share_link",
+                "share_space_id",
+                "share_space_name",
+                "share_space_passwd",
+                "status",
+            ][..],
+        ),
+        (
+            "ErrorBody",
+            &[
+                "encoded_authorization_message",
+                "error_code",
+                "error_detail",
+                "error_msg",
+            ],
+        ),
+    ] {
+        let schema = &api.document["components"]["schemas"][schema];
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|field| field.as_str().unwrap())
+            .collect();
+        required.sort_unstable();
+        assert_eq!(required, fields);
+        assert_eq!(schema["additionalProperties"], false);
+    }
 
     // Authentication comes first, then the ids, then existence, then grants.
     for (method, token, path, status, code) in [

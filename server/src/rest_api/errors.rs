@@ -228,6 +228,14 @@ mod tests {
     }
 
     #[test]
+    fn internal_causes_never_reach_the_caller() {
+        let cause = anyhow::anyhow!("connection to postgres://tandem:hunter2@db failed");
+        let error = ApiError::from(ServiceError::Internal(cause));
+        assert_eq!(error, ApiError::Internal);
+        assert!(!error.detail().contains("hunter2"));
+    }
+
+    #[test]
     fn the_readme_lists_every_code() {
         let readme = include_str!("../../../README.md");
         for (code, status, meaning) in ERROR_CODES {
