@@ -7,6 +7,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_om_sessions;
 mod m20261125_000003_shares;
 mod m20261125_000004_api_tokens;
+mod m20261125_000005_recordings;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_om_sessions::Migration),
             Box::new(m20261125_000003_shares::Migration),
             Box::new(m20261125_000004_api_tokens::Migration),
+            Box::new(m20261125_000005_recordings::Migration),
         ]
     }
 }

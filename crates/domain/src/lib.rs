@@ -4,6 +4,7 @@
 //! can reuse a rule where it helps (for example to explain a form error).
 
 mod api_token;
+mod asciicast;
 mod control;
 mod login_limiter;
 mod records;
@@ -16,6 +17,7 @@ pub use api_token::{
     API_TOKEN_BYTES, API_TOKEN_MAX_DAYS, API_TOKEN_PREFIX, ApiTokenSecret, ApiTokenStatus,
     api_token_days, api_token_name,
 };
+pub use asciicast::{CastEvent, CastHeader, Utf8Stream};
 pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use records::{

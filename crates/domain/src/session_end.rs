@@ -24,10 +24,14 @@ pub enum SessionEnd {
     ConnectionFailed,
     /// Tandem stopped while the session ran.
     ServerStopped,
+    /// The recording could not be opened, so the session did not start.
+    RecordingUnavailable,
+    /// Writing the recording failed, so the session was ended.
+    RecordingFailed,
 }
 
 impl SessionEnd {
-    pub const ALL: [SessionEnd; 9] = [
+    pub const ALL: [SessionEnd; 11] = [
         SessionEnd::ClosedByCreator,
         SessionEnd::CreatorGone,
         SessionEnd::ShellExited,
@@ -37,6 +41,8 @@ impl SessionEnd {
         SessionEnd::AuthenticationRejected,
         SessionEnd::ConnectionFailed,
         SessionEnd::ServerStopped,
+        SessionEnd::RecordingUnavailable,
+        SessionEnd::RecordingFailed,
     ];
 
     pub fn code(&self) -> &'static str {
@@ -50,6 +56,8 @@ impl SessionEnd {
             SessionEnd::AuthenticationRejected => "T_401",
             SessionEnd::ConnectionFailed => "T_503",
             SessionEnd::ServerStopped => "S_503",
+            SessionEnd::RecordingUnavailable => "R_500",
+            SessionEnd::RecordingFailed => "R_507",
         }
     }
 
@@ -76,6 +84,12 @@ impl SessionEnd {
                 "Connection error (T_503): the SSH connection to the host failed."
             }
             SessionEnd::ServerStopped => "The session ended: Tandem was restarted.",
+            SessionEnd::RecordingUnavailable => {
+                "The session did not start (R_500): its recording could not be opened, and no session runs unrecorded. Ask an administrator to check Tandem's data directory."
+            }
+            SessionEnd::RecordingFailed => {
+                "The session was ended (R_507): writing its recording failed (is the disk full?), and no session runs unrecorded."
+            }
         }
     }
 
@@ -83,9 +97,10 @@ impl SessionEnd {
         Self::ALL.into_iter().find(|end| end.code() == code)
     }
 
-    /// Whether the session failed rather than ended normally.
+    /// Whether the session failed rather than ended normally: the host
+    /// (`T_`) or its recording (`R_`) failed.
     pub fn is_failure(&self) -> bool {
-        self.code().starts_with("T_")
+        self.code().starts_with("T_") || self.code().starts_with("R_")
     }
 }
 

@@ -9,4 +9,4 @@ mod shell;
 pub use demo_host::{DemoHost, start_demo_host};
 pub use host_key::{FetchHostKeyError, HostKey, fetch_host_key};
 pub use keys::{check_private_key, parse_pinned_key};
-pub use shell::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts, open_shell};
+pub use shell::{Credential, ShellCommand, ShellEvent, ShellTarget, TERM, Timeouts, open_shell};

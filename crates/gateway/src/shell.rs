@@ -59,6 +59,9 @@ pub enum ShellEvent {
 /// full, the reader stops and SSH flow control slows the host.
 const EVENT_BUFFER: usize = 256;
 
+/// The terminal type the host's shell is given: what xterm.js emulates.
+pub const TERM: &str = "xterm-256color";
+
 /// Opens a PTY (`xterm-256color`) and a login shell, then carries out
 /// `commands` (those sent while connecting wait their turn; closing the
 /// channel closes the shell) and returns the shell's events. Fails with the
@@ -98,15 +101,7 @@ pub async fn open_shell(
         // then give the shell a UTF-8 locale, as OpenSSH's client would.
         let _ = channel.set_env(false, "LANG", "C.UTF-8").await;
         channel
-            .request_pty(
-                true,
-                "xterm-256color",
-                u32::from(cols),
-                u32::from(rows),
-                0,
-                0,
-                &[],
-            )
+            .request_pty(true, TERM, u32::from(cols), u32::from(rows), 0, 0, &[])
             .await
             .map_err(|error| connect_error(&error, &failure))?;
         channel

@@ -15,6 +15,7 @@ mod om_sessions;
 pub use hosts::{FetchedHostKey, HostForm};
 mod passwords;
 mod projects;
+mod recording;
 mod remote_assistance;
 mod secrets;
 mod shares;

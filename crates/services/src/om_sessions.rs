@@ -6,13 +6,14 @@ use std::sync::Arc;
 use chrono::Utc;
 use db::entities::{host, host_account, om_session, user};
 use domain::{
-    Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord, Port, SecretKind,
-    SessionEnd,
+    CastHeader, Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord, Port,
+    SecretKind, SessionEnd,
 };
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::mpsc;
 
+use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
 use crate::terminal::{Attachment, LiveSession};
 use crate::{Actor, ServiceError, Services};
 
@@ -31,25 +32,68 @@ impl Services {
         actor: &Actor,
         account_id: HostAccountId,
     ) -> Result<OmSessionId, ServiceError> {
-        self.granted_account(actor, account_id).await?;
+        let account = self.granted_account(actor, account_id).await?;
         let target = self.shell_target(account_id).await?;
+        let started_at = Utc::now();
         let row = om_session::ActiveModel {
             creator_id: Set(actor.id.0),
             host_account_id: Set(account_id.0),
             state: Set(ACTIVE.to_owned()),
-            started_at: Set(Utc::now()),
+            started_at: Set(started_at),
             ..Default::default()
         }
         .insert(&self.db)
         .await?;
         let id = OmSessionId(row.id);
+        let header = CastHeader {
+            width: INITIAL_COLS,
+            height: INITIAL_ROWS,
+            timestamp: started_at.timestamp(),
+            title: format!(
+                "{} on {}@{}",
+                actor.display_name, account.login, account.host_name
+            ),
+            term: gateway::TERM.to_owned(),
+        };
+        let path = format!("recordings/session-{id}-{}.cast", started_at.timestamp());
+        let writer = match RecordingWriter::create(&self.config.data_dir.join(&path), &header).await
+        {
+            Ok(writer) => writer,
+            Err(error) => {
+                tracing::error!(session = %id, %path, %error, "opening the recording failed");
+                let end = SessionEnd::RecordingUnavailable;
+                self.store_end(id, &end, None).await?;
+                return Err(ServiceError::Ended(end));
+            }
+        };
+        om_session::ActiveModel {
+            id: Set(id.0),
+            recording_path: Set(Some(path)),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
+        let (recorder, recorded) = Recorder::channel();
         let (session, commands) = LiveSession::new(
             id,
             (actor.id, actor.display_name.clone()),
             INITIAL_COLS,
             INITIAL_ROWS,
             self.config.control_request_timeout,
+            recorder,
         );
+        let services = self.clone();
+        session.set_recording_task(tokio::spawn(async move {
+            let written = writer.run(recorded).await;
+            if let Err(error) = &written {
+                tracing::error!(session = %id, %error, "writing the recording failed");
+                // Not awaited here: ending the session awaits this task.
+                tokio::spawn(
+                    async move { services.end_session(id, SessionEnd::RecordingFailed).await },
+                );
+            }
+            written
+        }));
         self.live.insert(session.clone());
         tracing::info!(session = %id, user = %actor.username, account = %account_id, "session started");
         tokio::spawn(self.clone().run_session(session, target, commands));
@@ -96,7 +140,14 @@ impl Services {
         }
         self.live.remove(id);
         tracing::info!(session = %id, code = end.code(), "session ended");
-        if let Err(error) = self.store_end(id, &end).await {
+        let summary = match session.take_recording_task() {
+            Some(task) => match task.await {
+                Ok(Ok(summary)) => Some(summary),
+                Ok(Err(_)) | Err(_) => None,
+            },
+            None => None,
+        };
+        if let Err(error) = self.store_end(id, &end, summary).await {
             tracing::error!(session = %id, %error, "storing the end of a session failed");
         }
         if let Err(error) = self.close_shares(id).await {
@@ -104,14 +155,27 @@ impl Services {
         }
     }
 
-    async fn store_end(&self, id: OmSessionId, end: &SessionEnd) -> Result<(), sea_orm::DbErr> {
-        let row = om_session::ActiveModel {
+    /// Stores why a session ended and, when its recording was finished,
+    /// the recording's size and duration.
+    async fn store_end(
+        &self,
+        id: OmSessionId,
+        end: &SessionEnd,
+        recording: Option<RecordingSummary>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let mut row = om_session::ActiveModel {
             id: Set(id.0),
             state: Set(if end.is_failure() { "failed" } else { "ended" }.to_owned()),
             ended_at: Set(Some(Utc::now())),
             end_reason: Set(Some(end.code().to_owned())),
             ..Default::default()
         };
+        if let Some(summary) = recording {
+            row.recording_size = Set(Some(i64::try_from(summary.size).unwrap_or(i64::MAX)));
+            row.recording_duration_ms = Set(Some(
+                i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX),
+            ));
+        }
         row.update(&self.db).await.map(|_| ())
     }
 

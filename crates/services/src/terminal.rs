@@ -18,6 +18,9 @@ use domain::{Control, OmSessionId, SessionEnd, UserId};
 use gateway::ShellCommand;
 use protocol::{ServerEvent, ServerMsg};
 use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::recording::{Recorder, RecordingSummary};
 
 mod cooperation;
 
@@ -72,7 +75,14 @@ pub struct LiveSession {
     panel: watch::Sender<Frame>,
     /// To the shell; what is sent while it opens waits its turn there.
     commands: mpsc::UnboundedSender<ShellCommand>,
+    /// Everything the recording shows, sent under the state lock so it is
+    /// in the order the browsers saw it.
+    recorder: Recorder,
+    /// The task writing the recording, awaited when the session ends.
+    recording_task: Mutex<Option<RecordingTask>>,
 }
+
+pub(crate) type RecordingTask = JoinHandle<std::io::Result<RecordingSummary>>;
 
 struct State {
     screen: vt100::Parser,
@@ -89,6 +99,26 @@ struct State {
     /// Bumped whenever the creator attaches, so that a grace period started
     /// before can tell it was overtaken.
     attach_generation: u64,
+    /// Who was in and who had control at the last recorded change.
+    recorded: Roster,
+}
+
+/// What the recording's markers follow.
+#[derive(Clone, PartialEq, Eq)]
+struct Roster {
+    participants: Vec<UserId>,
+    controller: UserId,
+    shared: bool,
+}
+
+impl Roster {
+    fn of(state: &State) -> Self {
+        Roster {
+            participants: state.control.participants().collect(),
+            controller: state.control.controller(),
+            shared: state.shared,
+        }
+    }
 }
 
 impl State {
@@ -166,18 +196,28 @@ impl LiveSession {
         cols: u16,
         rows: u16,
         request_timeout: Duration,
+        recorder: Recorder,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<ShellCommand>) {
         let (frames, _) = broadcast::channel(FRAME_BUFFER);
         let (commands, queue) = mpsc::unbounded_channel();
         let (creator, creator_name) = creator;
+        // From the first event on, the markers say who types.
+        recorder.marker(format!("control: {creator_name}"));
+        let control = Control::new(creator, request_timeout);
+        let recorded = Roster {
+            participants: control.participants().collect(),
+            controller: creator,
+            shared: false,
+        };
         let state = State {
             screen: vt100::Parser::new(size(rows), size(cols), SCROLLBACK_LINES),
             phase: Phase::Connecting,
-            control: Control::new(creator, request_timeout),
+            control,
             names: HashMap::from([(creator, creator_name)]),
             connections: HashMap::new(),
             shared: false,
             attach_generation: 0,
+            recorded,
         };
         let (panel, _) = watch::channel(panel(&state));
         let session = Arc::new(Self {
@@ -187,8 +227,25 @@ impl LiveSession {
             frames,
             panel,
             commands,
+            recorder,
+            recording_task: Mutex::new(None),
         });
         (session, queue)
+    }
+
+    pub(crate) fn set_recording_task(&self, task: RecordingTask) {
+        *self
+            .recording_task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(task);
+    }
+
+    /// The recording's writer, once: whoever ends the session awaits it.
+    pub(crate) fn take_recording_task(&self) -> Option<RecordingTask> {
+        self.recording_task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -202,9 +259,35 @@ impl LiveSession {
         let _ = self.frames.send(frame);
     }
 
-    /// Called under the state lock after every change the panel shows.
-    fn publish_panel(&self, state: &State) {
+    /// Called under the state lock after every change the panel shows;
+    /// records a marker for each join, exit, control change and share
+    /// opened or closed since the last one.
+    fn publish_panel(&self, state: &mut State) {
         self.panel.send_replace(panel(state));
+        let now = Roster::of(state);
+        if now == state.recorded {
+            return;
+        }
+        let before = std::mem::replace(&mut state.recorded, now.clone());
+        for user in &now.participants {
+            if !before.participants.contains(user) {
+                self.recorder
+                    .marker(format!("{} entered", state.name(*user)));
+            }
+        }
+        for user in &before.participants {
+            if !now.participants.contains(user) {
+                self.recorder.marker(format!("{} left", state.name(*user)));
+            }
+        }
+        if now.controller != before.controller {
+            self.recorder
+                .marker(format!("control: {}", state.name(now.controller)));
+        }
+        if now.shared != before.shared {
+            let change = if now.shared { "created" } else { "cancelled" };
+            self.recorder.marker(format!("share {change}"));
+        }
     }
 
     /// Attaches a browser of `user`, who must be in the session.
@@ -220,7 +303,7 @@ impl LiveSession {
             state.attach_generation += 1;
         }
         if first {
-            self.publish_panel(&state);
+            self.publish_panel(&mut state);
         }
         Some(self.snapshot(&state, user))
     }
@@ -241,7 +324,7 @@ impl LiveSession {
         }
         state.connections.remove(&user);
         state.control.disconnect(user);
-        self.publish_panel(&state);
+        self.publish_panel(&mut state);
         (user == self.creator).then_some(state.attach_generation)
     }
 
@@ -311,14 +394,18 @@ impl LiveSession {
     pub(crate) fn output(&self, bytes: Vec<u8>) {
         let mut state = self.lock();
         state.screen.process(&bytes);
+        self.recorder.output(&bytes);
         self.send(Frame::everyone(ServerMsg::Output(bytes)));
     }
 
     /// Keystrokes from `user`: only the controller's reach the host.
     pub fn input(&self, user: UserId, bytes: Vec<u8>) -> bool {
-        if !self.lock().control.may_type(user) {
+        let state = self.lock();
+        if !state.control.may_type(user) {
             return false;
         }
+        // Under the lock, so the markers before it name who typed it.
+        self.recorder.input(&bytes);
         self.command(ShellCommand::Input(bytes))
     }
 
@@ -334,6 +421,7 @@ impl LiveSession {
                 return false;
             }
             state.screen.set_size(size(rows), size(cols));
+            self.recorder.resize(cols, rows);
             self.send(event(ServerEvent::Resized { cols, rows }));
         }
         self.command(ShellCommand::Resize { cols, rows })
@@ -353,6 +441,9 @@ impl LiveSession {
             }
             state.phase = Phase::Ended(end.clone());
             self.send(ended(&end));
+            self.recorder
+                .marker(format!("session ended ({})", end.code()));
+            self.recorder.end();
         }
         self.command(ShellCommand::Close);
         true
@@ -397,6 +488,7 @@ fn panel(state: &State) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recording::Recorded;
     use std::time::Instant;
 
     const CREATOR: UserId = UserId(7);
@@ -420,13 +512,83 @@ mod tests {
     }
 
     fn connecting() -> (Arc<LiveSession>, mpsc::UnboundedReceiver<ShellCommand>) {
-        LiveSession::new(
+        let (session, shell, _) = recorded();
+        (session, shell)
+    }
+
+    /// A connecting session and what its recording receives.
+    fn recorded() -> (
+        Arc<LiveSession>,
+        mpsc::UnboundedReceiver<ShellCommand>,
+        mpsc::UnboundedReceiver<Recorded>,
+    ) {
+        let (recorder, recording) = Recorder::channel();
+        let (session, shell) = LiveSession::new(
             OmSessionId(1),
             (CREATOR, "Creator".to_owned()),
             20,
             5,
             domain::REQUEST_TIMEOUT,
-        )
+            recorder,
+        );
+        (session, shell, recording)
+    }
+
+    /// What the recording received so far, as `(code, data)`.
+    fn recording_so_far(recording: &mut mpsc::UnboundedReceiver<Recorded>) -> Vec<(char, String)> {
+        let mut events = Vec::new();
+        while let Ok(event) = recording.try_recv() {
+            events.push(match event {
+                Recorded::Output(_, bytes) => ('o', String::from_utf8(bytes).unwrap()),
+                Recorded::Input(_, bytes) => ('i', String::from_utf8(bytes).unwrap()),
+                Recorded::Resize(_, cols, rows) => ('r', format!("{cols}x{rows}")),
+                Recorded::Marker(_, label) => ('m', label),
+                Recorded::End(_) => ('e', String::new()),
+            });
+        }
+        events
+    }
+
+    #[test]
+    fn the_recording_names_who_held_control_before_every_keystroke() {
+        let (session, _shell, mut recording) = recorded();
+        session.connected();
+        session.output(b"$ ".to_vec());
+        assert!(session.input(CREATOR, b"id\r".to_vec()));
+        session.set_shared(true);
+        session.enter(ALICE, "Alice".to_owned());
+        assert!(!session.input(ALICE, b"rm -rf /\r".to_vec()));
+        session.request_control(ALICE, Instant::now()).unwrap();
+        session.agree(CREATOR, ALICE).unwrap();
+        assert!(session.input(ALICE, b"uptime\r".to_vec()));
+        assert!(session.resize(ALICE, 100, 30));
+        session.leave(ALICE);
+        session.cancel_share();
+        session.finish(SessionEnd::ClosedByCreator);
+        let text = |items: &[(char, &str)]| -> Vec<(char, String)> {
+            items
+                .iter()
+                .map(|(code, data)| (*code, data.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            recording_so_far(&mut recording),
+            text(&[
+                ('m', "control: Creator"),
+                ('o', "$ "),
+                ('i', "id\r"),
+                ('m', "share created"),
+                ('m', "Alice entered"),
+                ('m', "control: Alice"),
+                ('i', "uptime\r"),
+                ('r', "100x30"),
+                ('m', "Alice left"),
+                ('m', "control: Creator"),
+                ('m', "share cancelled"),
+                ('m', "session ended (S_200)"),
+                ('e', ""),
+            ])
+        );
     }
 
     fn next(attachment: &mut Attachment) -> ServerMsg {

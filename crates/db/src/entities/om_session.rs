@@ -16,6 +16,12 @@ pub struct Model {
     pub ended_at: Option<DateTimeUtc>,
     /// The `SessionEnd` code, once it is over.
     pub end_reason: Option<String>,
+    /// The asciicast file, relative to the data directory.
+    pub recording_path: Option<String>,
+    /// Bytes, once the session is over.
+    pub recording_size: Option<i64>,
+    /// From the first byte to the end, once the session is over.
+    pub recording_duration_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

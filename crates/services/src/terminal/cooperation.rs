@@ -18,7 +18,7 @@ impl LiveSession {
     ) -> Result<T, ControlError> {
         let mut state = self.lock();
         let outcome = change(&mut state)?;
-        self.publish_panel(&state);
+        self.publish_panel(&mut state);
         Ok(outcome)
     }
 
@@ -141,7 +141,7 @@ impl LiveSession {
             let mut state = self.lock();
             let expired = state.control.expire_requests(now);
             if !expired.is_empty() {
-                self.publish_panel(&state);
+                self.publish_panel(&mut state);
             }
             (expired, state.control.request_timeout())
         };

@@ -1,0 +1,223 @@
+//! asciicast v2, the format sessions are recorded in: one JSON header line,
+//! then one JSON array per event, `[seconds, code, data]`. Players (the
+//! asciinema CLI, the browser player) read it line by line, so a file cut
+//! short after any complete line still plays.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// What the first line of a recording says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CastHeader {
+    pub width: u16,
+    pub height: u16,
+    /// Unix time of the start, in seconds.
+    pub timestamp: i64,
+    pub title: String,
+    /// The `TERM` the host's shell was given.
+    pub term: String,
+}
+
+impl CastHeader {
+    /// The header line, with its newline.
+    pub fn to_line(&self) -> String {
+        #[derive(Serialize)]
+        struct Env<'a> {
+            #[serde(rename = "TERM")]
+            term: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Header<'a> {
+            version: u8,
+            width: u16,
+            height: u16,
+            timestamp: i64,
+            title: &'a str,
+            env: Env<'a>,
+        }
+        let header = Header {
+            version: 2,
+            width: self.width,
+            height: self.height,
+            timestamp: self.timestamp,
+            title: &self.title,
+            env: Env { term: &self.term },
+        };
+        line(&header)
+    }
+}
+
+/// One event of a recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CastEvent {
+    /// What the host printed (`o`).
+    Output(String),
+    /// Keystrokes that reached the host (`i`).
+    Input(String),
+    /// The terminal's new size (`r`).
+    Resize { cols: u16, rows: u16 },
+    /// Something that happened in the session (`m`): a join, a control
+    /// change; the player lists these to jump to.
+    Marker(String),
+}
+
+impl CastEvent {
+    /// The event line at `elapsed` since the start, with its newline.
+    pub fn to_line(&self, elapsed: Duration) -> String {
+        let (code, data) = match self {
+            CastEvent::Output(text) => ("o", text.clone()),
+            CastEvent::Input(text) => ("i", text.clone()),
+            CastEvent::Resize { cols, rows } => ("r", format!("{cols}x{rows}")),
+            CastEvent::Marker(label) => ("m", label.clone()),
+        };
+        // Microseconds, as asciinema writes them; a float keeps JSON simple.
+        let seconds = (elapsed.as_micros() as f64) / 1_000_000.0;
+        line(&(Seconds(seconds), code, data))
+    }
+}
+
+/// Seconds printed with six decimals at most, and no exponent.
+struct Seconds(f64);
+
+impl Serialize for Seconds {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64((self.0 * 1_000_000.0).round() / 1_000_000.0)
+    }
+}
+
+fn line(value: &impl Serialize) -> String {
+    // Serialising these plain structs and strings cannot fail.
+    let mut text = serde_json::to_string(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Turns a byte stream into text without splitting a character between two
+/// events: an incomplete sequence at the end waits for the next bytes, and
+/// bytes that can never be UTF-8 become U+FFFD.
+#[derive(Debug, Default)]
+pub struct Utf8Stream {
+    pending: Vec<u8>,
+}
+
+impl Utf8Stream {
+    pub fn push(&mut self, bytes: &[u8]) -> String {
+        self.pending.extend_from_slice(bytes);
+        let mut text = String::new();
+        let mut rest: &[u8] = &self.pending;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    text.push_str(valid);
+                    rest = &[];
+                    break;
+                }
+                Err(error) => {
+                    let (valid, after) = rest.split_at(error.valid_up_to());
+                    text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    match error.error_len() {
+                        Some(invalid) => {
+                            text.push(char::REPLACEMENT_CHARACTER);
+                            rest = &after[invalid..];
+                        }
+                        // A character cut off at the end: keep it.
+                        None => {
+                            rest = after;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        self.pending = rest.to_vec();
+        text
+    }
+
+    /// What is left at the end of the stream.
+    pub fn finish(&mut self) -> String {
+        let rest = std::mem::take(&mut self.pending);
+        String::from_utf8_lossy(&rest).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_has_what_players_need() {
+        let header = CastHeader {
+            width: 80,
+            height: 24,
+            timestamp: 1_764_000_000,
+            title: "alice on \"db-1\"".to_owned(),
+            term: "xterm-256color".to_owned(),
+        };
+        let line = header.to_line();
+        assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "version": 2, "width": 80, "height": 24, "timestamp": 1_764_000_000i64,
+                "title": "alice on \"db-1\"", "env": {"TERM": "xterm-256color"}
+            })
+        );
+    }
+
+    #[test]
+    fn events_escape_control_bytes_and_keep_time_in_microseconds() {
+        let line = CastEvent::Output("\x1b[1mbold\x1b[0m\r\n\u{7}\"q\"\\".to_owned())
+            .to_line(Duration::from_micros(1_234_567));
+        assert_eq!(
+            line,
+            "[1.234567,\"o\",\"\\u001b[1mbold\\u001b[0m\\r\\n\\u0007\\\"q\\\"\\\\\"]\n"
+        );
+        let parsed: (f64, String, String) = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed.2, "\x1b[1mbold\x1b[0m\r\n\u{7}\"q\"\\");
+        assert_eq!(
+            CastEvent::Input("ls\r".to_owned()).to_line(Duration::ZERO),
+            "[0.0,\"i\",\"ls\\r\"]\n"
+        );
+        assert_eq!(
+            CastEvent::Resize {
+                cols: 120,
+                rows: 40
+            }
+            .to_line(Duration::from_secs(3)),
+            "[3.0,\"r\",\"120x40\"]\n"
+        );
+        assert_eq!(
+            CastEvent::Marker("control: Alice".to_owned()).to_line(Duration::from_millis(1500)),
+            "[1.5,\"m\",\"control: Alice\"]\n"
+        );
+    }
+
+    #[test]
+    fn long_sessions_keep_their_precision() {
+        let eleven_days = Duration::from_secs(11 * 24 * 3600) + Duration::from_micros(7);
+        let line = CastEvent::Output("x".to_owned()).to_line(eleven_days);
+        assert!(line.starts_with("[950400.000007,"), "{line}");
+    }
+
+    #[test]
+    fn characters_split_between_reads_are_kept_whole() {
+        let mut stream = Utf8Stream::default();
+        let euro = "€".as_bytes();
+        assert_eq!(stream.push(&[b'a', euro[0]]), "a");
+        assert_eq!(stream.push(&euro[1..2]), "");
+        assert_eq!(stream.push(&[euro[2], b'b']), "€b");
+        assert_eq!(stream.finish(), "");
+    }
+
+    #[test]
+    fn invalid_bytes_become_replacement_characters() {
+        let mut stream = Utf8Stream::default();
+        assert_eq!(stream.push(b"ok\xff\xfeend"), "ok\u{FFFD}\u{FFFD}end");
+        assert_eq!(stream.push(b"\xc3\x28"), "\u{FFFD}(");
+        // A sequence cut off by the end of the session is not lost silently.
+        assert_eq!(stream.push(b"\xe2\x82"), "");
+        assert_eq!(stream.finish(), "\u{FFFD}");
+    }
+}

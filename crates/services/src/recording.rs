@@ -1,0 +1,247 @@
+//! Recording a session as it runs. The live session hands each event to a
+//! writer task over a channel, so output never waits on the disk; the task
+//! writes asciicast v2 through a buffer and flushes it at least every
+//! second, so a crash loses at most the last second and leaves a file that
+//! still plays.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use domain::{CastEvent, CastHeader, Utf8Stream};
+use tokio::fs::File;
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::sync::mpsc;
+
+/// How often buffered events reach the file.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+const BUFFER_BYTES: usize = 64 * 1024;
+
+/// One thing that happened, stamped when it happened (not when written).
+#[derive(Debug)]
+pub(crate) enum Recorded {
+    Output(Instant, Vec<u8>),
+    Input(Instant, Vec<u8>),
+    Resize(Instant, u16, u16),
+    Marker(Instant, String),
+    /// The session is over: write what is left and close the file.
+    End(Instant),
+}
+
+/// The live session's end of a recording.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorder {
+    /// Unbounded on purpose: a slow disk must neither slow the shell nor
+    /// lose a byte, so events queue in memory until written.
+    events: mpsc::UnboundedSender<Recorded>,
+}
+
+impl Recorder {
+    /// A recorder and the receiving end that a `RecordingWriter` (or a
+    /// test) reads.
+    pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<Recorded>) {
+        let (events, receiver) = mpsc::unbounded_channel();
+        (Self { events }, receiver)
+    }
+
+    fn record(&self, event: Recorded) {
+        // After a write failure the writer is gone and the session is
+        // being ended for that reason; nothing more to do here.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn output(&self, bytes: &[u8]) {
+        self.record(Recorded::Output(Instant::now(), bytes.to_vec()));
+    }
+
+    pub(crate) fn input(&self, bytes: &[u8]) {
+        self.record(Recorded::Input(Instant::now(), bytes.to_vec()));
+    }
+
+    pub(crate) fn resize(&self, cols: u16, rows: u16) {
+        self.record(Recorded::Resize(Instant::now(), cols, rows));
+    }
+
+    pub(crate) fn marker(&self, label: String) {
+        self.record(Recorded::Marker(Instant::now(), label));
+    }
+
+    pub(crate) fn end(&self) {
+        self.record(Recorded::End(Instant::now()));
+    }
+}
+
+/// A finished recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordingSummary {
+    pub size: u64,
+    pub duration: Duration,
+}
+
+/// The task's end of a recording: the open file and the decoders that keep
+/// characters whole across events.
+pub(crate) struct RecordingWriter {
+    path: PathBuf,
+    file: BufWriter<File>,
+    started: Instant,
+    last: Instant,
+    output: Utf8Stream,
+    input: Utf8Stream,
+}
+
+impl RecordingWriter {
+    /// Creates the file (never over an existing one) and writes the header,
+    /// so even a session that fails at once leaves a playable file.
+    pub(crate) async fn create(path: &Path, header: &CastHeader) -> std::io::Result<Self> {
+        if let Some(directory) = path.parent() {
+            tokio::fs::create_dir_all(directory).await?;
+        }
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .await?;
+        let mut file = BufWriter::with_capacity(BUFFER_BYTES, file);
+        file.write_all(header.to_line().as_bytes()).await?;
+        file.flush().await?;
+        let now = Instant::now();
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            started: now,
+            last: now,
+            output: Utf8Stream::default(),
+            input: Utf8Stream::default(),
+        })
+    }
+
+    /// Writes events until the session ends or the channel closes.
+    pub(crate) async fn run(
+        mut self,
+        mut events: mpsc::UnboundedReceiver<Recorded>,
+    ) -> std::io::Result<RecordingSummary> {
+        let mut flush = tokio::time::interval(FLUSH_INTERVAL);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    None | Some(Recorded::End(_)) => break,
+                    Some(event) => self.write(event).await?,
+                },
+                _ = flush.tick() => self.file.flush().await?,
+            }
+        }
+        let output = self.output.finish();
+        let input = self.input.finish();
+        let at = self.last;
+        self.write_event(at, CastEvent::Output(output)).await?;
+        self.write_event(at, CastEvent::Input(input)).await?;
+        self.file.flush().await?;
+        self.file.get_ref().sync_all().await?;
+        Ok(RecordingSummary {
+            size: tokio::fs::metadata(&self.path).await?.len(),
+            duration: self.last.duration_since(self.started),
+        })
+    }
+
+    async fn write(&mut self, event: Recorded) -> std::io::Result<()> {
+        let (at, event) = match event {
+            Recorded::Output(at, bytes) => (at, CastEvent::Output(self.output.push(&bytes))),
+            Recorded::Input(at, bytes) => (at, CastEvent::Input(self.input.push(&bytes))),
+            Recorded::Resize(at, cols, rows) => (at, CastEvent::Resize { cols, rows }),
+            Recorded::Marker(at, label) => (at, CastEvent::Marker(label)),
+            Recorded::End(at) => (at, CastEvent::Output(String::new())),
+        };
+        self.write_event(at, event).await
+    }
+
+    async fn write_event(&mut self, at: Instant, event: CastEvent) -> std::io::Result<()> {
+        // An event cut down to nothing by the decoder is not worth a line.
+        if matches!(&event, CastEvent::Output(text) | CastEvent::Input(text) if text.is_empty()) {
+            return Ok(());
+        }
+        self.last = self.last.max(at);
+        let line = event.to_line(at.saturating_duration_since(self.started));
+        self.file.write_all(line.as_bytes()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> CastHeader {
+        CastHeader {
+            width: 80,
+            height: 24,
+            timestamp: 0,
+            title: "test".to_owned(),
+            term: "xterm-256color".to_owned(),
+        }
+    }
+
+    fn lines(path: &Path) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn events_are_written_in_order_with_whole_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("recordings/one.cast");
+        let writer = RecordingWriter::create(&path, &header()).await.unwrap();
+        let (recorder, events) = Recorder::channel();
+        let task = tokio::spawn(writer.run(events));
+        let euro = "€".as_bytes();
+        recorder.marker("control: Alice".to_owned());
+        recorder.output(&[b'$', b' ', euro[0]]);
+        recorder.output(&euro[1..]);
+        recorder.input(b"ls\r");
+        recorder.resize(100, 30);
+        recorder.end();
+        let summary = task.await.unwrap().unwrap();
+        let lines = lines(&path);
+        assert_eq!(lines[0]["version"], 2);
+        let events: Vec<(&str, &str)> = lines[1..]
+            .iter()
+            .map(|line| (line[1].as_str().unwrap(), line[2].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                ("m", "control: Alice"),
+                ("o", "$ "),
+                ("o", "€"),
+                ("i", "ls\r"),
+                ("r", "100x30"),
+            ]
+        );
+        let times: Vec<f64> = lines[1..].iter().map(|l| l[0].as_f64().unwrap()).collect();
+        assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
+        assert_eq!(summary.size, std::fs::metadata(&path).unwrap().len());
+    }
+
+    #[tokio::test]
+    async fn what_was_written_reaches_the_file_within_a_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.cast");
+        let writer = RecordingWriter::create(&path, &header()).await.unwrap();
+        let (recorder, events) = Recorder::channel();
+        let _task = tokio::spawn(writer.run(events));
+        recorder.output(b"still running\r\n");
+        tokio::time::sleep(FLUSH_INTERVAL + Duration::from_millis(300)).await;
+        // The session goes on; the file on disk already plays this far.
+        let lines = lines(&path);
+        assert_eq!(lines.last().unwrap()[2], "still running\r\n");
+    }
+
+    #[tokio::test]
+    async fn an_existing_file_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("taken.cast");
+        std::fs::write(&path, "someone else's").unwrap();
+        assert!(RecordingWriter::create(&path, &header()).await.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "someone else's");
+    }
+}
