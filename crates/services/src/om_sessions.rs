@@ -62,7 +62,7 @@ impl Services {
             Err(error) => {
                 tracing::error!(session = %id, %path, %error, "opening the recording failed");
                 let end = SessionEnd::RecordingUnavailable;
-                self.store_end(id, &end, None).await?;
+                self.store_end(id, &end).await?;
                 return Err(ServiceError::Ended(end));
             }
         };
@@ -140,42 +140,49 @@ impl Services {
         }
         self.live.remove(id);
         tracing::info!(session = %id, code = end.code(), "session ended");
-        let summary = match session.take_recording_task() {
-            Some(task) => match task.await {
-                Ok(Ok(summary)) => Some(summary),
-                Ok(Err(_)) | Err(_) => None,
-            },
-            None => None,
-        };
-        if let Err(error) = self.store_end(id, &end, summary).await {
+        // The end first: whoever asks about the session from now on (an
+        // invitation, say) must learn why it ended without waiting for the
+        // recording to be finished.
+        if let Err(error) = self.store_end(id, &end).await {
             tracing::error!(session = %id, %error, "storing the end of a session failed");
         }
         if let Err(error) = self.close_shares(id).await {
             tracing::error!(session = %id, ?error, "closing the shares of a session failed");
         }
+        let Some(task) = session.take_recording_task() else {
+            return;
+        };
+        if let Ok(Ok(summary)) = task.await
+            && let Err(error) = self.store_recording_summary(id, summary).await
+        {
+            tracing::error!(session = %id, %error, "storing the size of a recording failed");
+        }
     }
 
-    /// Stores why a session ended and, when its recording was finished,
-    /// the recording's size and duration.
-    async fn store_end(
-        &self,
-        id: OmSessionId,
-        end: &SessionEnd,
-        recording: Option<RecordingSummary>,
-    ) -> Result<(), sea_orm::DbErr> {
-        let mut row = om_session::ActiveModel {
+    async fn store_end(&self, id: OmSessionId, end: &SessionEnd) -> Result<(), sea_orm::DbErr> {
+        let row = om_session::ActiveModel {
             id: Set(id.0),
             state: Set(if end.is_failure() { "failed" } else { "ended" }.to_owned()),
             ended_at: Set(Some(Utc::now())),
             end_reason: Set(Some(end.code().to_owned())),
             ..Default::default()
         };
-        if let Some(summary) = recording {
-            row.recording_size = Set(Some(i64::try_from(summary.size).unwrap_or(i64::MAX)));
-            row.recording_duration_ms = Set(Some(
+        row.update(&self.db).await.map(|_| ())
+    }
+
+    async fn store_recording_summary(
+        &self,
+        id: OmSessionId,
+        summary: RecordingSummary,
+    ) -> Result<(), sea_orm::DbErr> {
+        let row = om_session::ActiveModel {
+            id: Set(id.0),
+            recording_size: Set(Some(i64::try_from(summary.size).unwrap_or(i64::MAX))),
+            recording_duration_ms: Set(Some(
                 i64::try_from(summary.duration.as_millis()).unwrap_or(i64::MAX),
-            ));
-        }
+            )),
+            ..Default::default()
+        };
         row.update(&self.db).await.map(|_| ())
     }
 
