@@ -4,6 +4,7 @@
 
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen in Cargo.lock
+ASCIINEMA_VERSION=2.4.0
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -19,10 +20,14 @@ ensure_debian_packages() {
     shift 2
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    step "Installing Debian packages: ${missing[*]}"
-    as_root apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    install_debian_packages "${missing[@]}"
   fi
+}
+
+install_debian_packages() {
+  step "Installing Debian packages: $*"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
 ensure_build_tools() {
@@ -49,4 +54,19 @@ ensure_build_tools() {
   fi
   # wasm-opt from npm's binaryen: Debian's older one breaks the WASM bundle.
   export PATH="$PWD/node_modules/.bin:$PATH"
+}
+
+# The asciinema CLI from PyPI, in its own virtual environment under target/,
+# for the tests that play recordings. Exports TANDEM_ASCIINEMA.
+ensure_asciinema() {
+  local venv="$PWD/target/tools/asciinema"
+  if [ "$("$venv/bin/asciinema" --version 2>/dev/null)" != "asciinema $ASCIINEMA_VERSION" ]; then
+    ensure_debian_packages python3 python3
+    python3 -c 'import venv, ensurepip' 2>/dev/null || install_debian_packages python3-venv
+    step "Installing asciinema $ASCIINEMA_VERSION from PyPI"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "asciinema==$ASCIINEMA_VERSION"
+  fi
+  export TANDEM_ASCIINEMA="$venv/bin/asciinema"
 }

@@ -61,16 +61,7 @@ impl TestServer {
 
     /// A client with its own cookie jar, like a separate browser.
     pub fn browser(&self) -> Browser {
-        let jar = Arc::new(Jar::default());
-        Browser {
-            client: reqwest::Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            jar,
-            base: self.url(""),
-        }
+        Browser::new(self.url(""))
     }
 }
 
@@ -87,6 +78,20 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A client with its own cookie jar, for the Tandem at `base`.
+    pub fn new(base: String) -> Self {
+        let jar = Arc::new(Jar::default());
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar,
+            base,
+        }
+    }
+
     /// Calls a server function; returns the status and the JSON body.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
         let response = self
