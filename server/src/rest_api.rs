@@ -87,12 +87,12 @@ pub struct ShareSpace {
 
 /// Collaborative space status.
 #[derive(Debug, Serialize, ToSchema)]
-#[allow(clippy::upper_case_acronyms)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum ShareSpaceStatus {
-    OPEN,
-    CANCELLED,
-    EXPIRED,
-    ENDED,
+    Open,
+    Cancelled,
+    Expired,
+    Ended,
 }
 
 impl From<ShareSpaceRecord> for ShareSpace {
@@ -106,10 +106,10 @@ impl From<ShareSpaceRecord> for ShareSpace {
             internet_share_link: record.internet_link,
             create_time: record.created_at,
             status: match record.status {
-                ShareStatus::Open => ShareSpaceStatus::OPEN,
-                ShareStatus::Cancelled => ShareSpaceStatus::CANCELLED,
-                ShareStatus::Expired => ShareSpaceStatus::EXPIRED,
-                ShareStatus::Ended => ShareSpaceStatus::ENDED,
+                ShareStatus::Open => ShareSpaceStatus::Open,
+                ShareStatus::Cancelled => ShareSpaceStatus::Cancelled,
+                ShareStatus::Expired => ShareSpaceStatus::Expired,
+                ShareStatus::Ended => ShareSpaceStatus::Ended,
             },
             failed_reason: record
                 .failure
