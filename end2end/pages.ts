@@ -1,10 +1,19 @@
 // Helpers shared by the browser tests: pages, signing in and the terminal.
-import { type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 /// Opens a page and waits until it is interactive (hydrated).
 export async function open(page: Page, url: string) {
   await page.goto(url);
   await page.locator("body[data-hydrated]").waitFor();
+}
+
+/// A page in a browser context of its own, signed in, on Host Operations.
+export async function signedIn(browser: Browser, username: string, password: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await open(page, "/login");
+  await signIn(page, username, password);
+  await expect(page.getByRole("heading", { name: "Host Operations" })).toBeVisible();
+  return page;
 }
 
 /// Fills and submits the sign-in form of the current page.

@@ -2,16 +2,20 @@
 //! Every server function here asks for the admin role itself; hiding the
 //! links from operators is only a courtesy.
 
+mod audit;
 mod grants;
 mod host_accounts;
 mod hosts;
 mod projects;
+mod sessions;
 mod users;
 
+pub use audit::AuditLogPage;
 pub use grants::GrantsPage;
 pub use host_accounts::HostAccountsPage;
 pub use hosts::HostsPage;
 pub use projects::ProjectsPage;
+pub use sessions::SessionsPage;
 pub use users::UsersPage;
 
 use leptos::prelude::*;

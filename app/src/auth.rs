@@ -44,10 +44,14 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let session = crate::server::web_session().await?;
-    session.flush().await.map_err(|error| {
-        tracing::error!(%error, "signing out");
-        AppError::Internal
-    })
+    let actor = match crate::server::current_actor().await {
+        Ok(actor) => Some(actor),
+        Err(AppError::NotSignedIn) => None,
+        Err(error) => return Err(error),
+    };
+    Ok(crate::server::services()?
+        .sign_out(&session, actor.as_ref())
+        .await?)
 }
 
 /// Replaces the page, so every resource (the signed-in user first) is loaded
@@ -115,6 +119,7 @@ pub fn NavigationBar() -> impl IntoView {
                         <nav aria-label="Main">
                             <span class="menu">"Operation"</span>
                             <a href="/operation/hosts">"Host Operations"</a>
+                            <a href="/operation/past-sessions">"Past sessions"</a>
                             {(user.role == Role::Admin).then(|| view! {
                                 <span class="menu">"Administration"</span>
                                 <a href="/admin/users">"Users"</a>
@@ -122,6 +127,8 @@ pub fn NavigationBar() -> impl IntoView {
                                 <a href="/admin/hosts">"Hosts"</a>
                                 <a href="/admin/host-accounts">"Host accounts"</a>
                                 <a href="/admin/grants">"Grants"</a>
+                                <a href="/admin/sessions">"Sessions"</a>
+                                <a href="/admin/audit">"Audit log"</a>
                             })}
                         </nav>
                         <div class="who">

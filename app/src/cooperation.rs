@@ -93,12 +93,14 @@ pub async fn join_records(id: i64) -> Result<Vec<JoinRecord>, AppError> {
         .await?)
 }
 
-/// Who is in, who has control, the pending requests, and the buttons this
-/// viewer may use. Empty until the terminal socket sends the first panel.
+/// Who is in, who has control, the pending requests, who monitors, and
+/// the buttons this viewer may use (none for a monitor, who is not in the
+/// session). Empty until the terminal socket sends the first panel.
 #[component]
 pub fn ParticipantsPanel(
     session_id: i64,
     viewer: i64,
+    monitoring: bool,
     panel: RwSignal<Option<Panel>>,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -169,6 +171,20 @@ pub fn ParticipantsPanel(
         move || panel.with(|panel| panel.as_ref().is_some_and(|p| p.controller == viewer));
     let has_requested =
         move || panel.with(|panel| panel.as_ref().is_some_and(|p| p.requests.contains(&viewer)));
+    // Everyone in is told, for as long as an administrator watches.
+    let monitors = move || {
+        panel.with(|panel| {
+            panel
+                .as_ref()
+                .filter(|panel| !panel.monitors.is_empty())
+                .map(|panel| {
+                    format!(
+                        "An administrator is monitoring: {}",
+                        panel.monitors.join(", ")
+                    )
+                })
+        })
+    };
     let controller = move || {
         panel.with(|panel| {
             panel
@@ -198,12 +214,13 @@ pub fn ParticipantsPanel(
             <h2>"Participants"</h2>
             <ul class="participants">{participants}</ul>
             <p class="controller">{controller}</p>
+            <p class="monitoring" role="status" aria-label="Monitoring">{monitors}</p>
             <Show when=move || panel.with(|panel| panel.as_ref().is_some_and(|p| !p.requests.is_empty()))>
                 <h3>"Requests for control"</h3>
                 <ul class="requests">{requests}</ul>
             </Show>
             <p class="notice" role="status" aria-label="Control notice">{move || notice.get()}</p>
-            <Show when=move || panel.with(Option::is_some) && !is_creator() && !has_control()>
+            <Show when=move || panel.with(Option::is_some) && !monitoring && !is_creator() && !has_control()>
                 <ActionForm action=request>
                     <input type="hidden" name="id" value=session_id/>
                     <button type="submit" disabled=has_requested>"Apply for control"</button>

@@ -10,6 +10,7 @@ pub mod cooperation;
 pub mod error;
 pub mod host_operations;
 pub mod invitation;
+pub mod player;
 pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -22,17 +23,20 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::admin::{GrantsPage, HostAccountsPage, HostsPage, ProjectsPage, UsersPage};
+use crate::admin::SessionsPage;
+use crate::admin::{
+    AuditLogPage, GrantsPage, HostAccountsPage, HostsPage, ProjectsPage, UsersPage,
+};
 use crate::auth::{LoginPage, NavigationBar, SignedInUser, current_user};
 use crate::error::AppError;
 use crate::host_operations::HostOperationsPage;
 use crate::invitation::{InvitationPage, PendingInvitationPassword};
+use crate::player::{PastSessionsPage, PlayerPage};
 use crate::profile::ProfilePage;
 use crate::session_page::SessionPage;
 
-/// Where the browser finds the xterm modules Tandem serves.
-const IMPORT_MAP: &str =
-    r#"{"imports":{"xterm":"/vendor/xterm.mjs","xterm-addon-fit":"/vendor/xterm-addon-fit.mjs"}}"#;
+/// Where the browser finds the xterm and player modules Tandem serves.
+const IMPORT_MAP: &str = r#"{"imports":{"xterm":"/vendor/xterm.mjs","xterm-addon-fit":"/vendor/xterm-addon-fit.mjs","asciinema-player":"/vendor/asciinema-player.mjs"}}"#;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -46,6 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/vendor/xterm.css"/>
+                <link rel="stylesheet" href="/vendor/asciinema-player.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -86,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/hosts") view=HostOperationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sessions/:id/play") view=PlayerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/operation/past-sessions") view=PastSessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:code") view=InvitationPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
@@ -93,6 +100,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/hosts") view=HostsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/host-accounts") view=HostAccountsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/grants") view=GrantsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/sessions") view=SessionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

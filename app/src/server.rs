@@ -27,15 +27,21 @@ pub async fn web_session() -> Result<Session, AppError> {
 /// The signed-in, enabled user, or `NotSignedIn`.
 pub async fn current_actor() -> Result<Actor, AppError> {
     let session = web_session().await?;
-    services()?
+    let actor = services()?
         .signed_in_actor(&session)
         .await?
-        .ok_or(AppError::NotSignedIn)
+        .ok_or(AppError::NotSignedIn)?;
+    Ok(actor.with_address(client_address().await?))
 }
 
+/// The signed-in admin; anyone else's attempt is audited.
 pub async fn current_admin() -> Result<(Actor, Admin), AppError> {
     let actor = current_actor().await?;
-    let admin = actor.require_admin()?;
+    let path = leptos_axum::extract::<axum::http::Uri>()
+        .await
+        .map(|uri| uri.path().to_owned())
+        .unwrap_or_default();
+    let admin = services()?.require_admin(&actor, &path).await?;
     Ok((actor, admin))
 }
 

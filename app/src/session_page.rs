@@ -121,6 +121,8 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
         }
     });
     let creator = record.viewer_is_creator;
+    // An admin watching: read-only, so none of the session's buttons.
+    let monitoring = record.viewer_is_monitor;
     Effect::new(move |_| {
         if let Some(Ok(())) = exit.value().get() {
             status.set(match creator {
@@ -144,12 +146,23 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
                             <ShareDialog session_id panel=live.panel/>
                         </Show>
                     })}
-                    <ActionForm action=exit>
-                        <input type="hidden" name="id" value=session_id/>
-                        <button type="submit" disabled=move || !status.get().is_open()>
-                            "Exit session"
-                        </button>
-                    </ActionForm>
+                    {match monitoring {
+                        // A full page load, so that the socket closes and
+                        // everyone's panel drops the monitor.
+                        true => view! {
+                            <a href="/admin/sessions" rel="external">"Stop monitoring"</a>
+                        }
+                        .into_any(),
+                        false => view! {
+                            <ActionForm action=exit>
+                                <input type="hidden" name="id" value=session_id/>
+                                <button type="submit" disabled=move || !status.get().is_open()>
+                                    "Exit session"
+                                </button>
+                            </ActionForm>
+                        }
+                        .into_any(),
+                    }}
                 </div>
             </header>
             {form_error(exit.value())}
@@ -169,7 +182,7 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
             <div class="session-body">
                 <div class="terminal" node_ref=container data-session=session_id></div>
                 <Show when=move || status.get().is_open()>
-                    <ParticipantsPanel session_id viewer panel=live.panel notice=live.notice/>
+                    <ParticipantsPanel session_id viewer monitoring panel=live.panel notice=live.notice/>
                 </Show>
             </div>
         </section>

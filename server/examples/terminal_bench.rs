@@ -1,6 +1,6 @@
 //! Keystroke echo latency and output throughput through Tandem (WebSocket →
-//! Tandem → SSH → sshd and back) against the same sshd reached directly
-//! with russh. Prints figures; asserts nothing. Needs root (for the private
+//! Tandem → SSH → sshd and back), with and without recording, against the
+//! same sshd reached directly with russh. Prints figures; asserts nothing. Needs root (for the private
 //! sshd). Run it with `scripts/bench`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
@@ -180,56 +180,72 @@ fn write_bulk_file() {
 async fn main() {
     write_bulk_file();
     let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let admin = server.browser();
-    admin.log_in("admin", ADMIN_PASSWORD).await;
-    let account = admin
-        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
-        .await;
+    let recorded_dir = tempfile::tempdir().unwrap();
+    let unrecorded_dir = tempfile::tempdir().unwrap();
+    let recorded = TestServer::start(recorded_dir.path()).await;
+    let unrecorded = TestServer::start_with(unrecorded_dir.path(), |config| {
+        config.record_sessions = false;
+    })
+    .await;
+    let mut tandems = Vec::new();
+    for server in [&recorded, &unrecorded] {
+        let admin = server.browser();
+        admin.log_in("admin", ADMIN_PASSWORD).await;
+        let account = admin
+            .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+            .await;
+        tandems.push(tandem_terminal(&admin, account).await);
+    }
+    let [mut with_recording, mut without_recording] =
+        <[ThroughTandem; 2]>::try_from(tandems).ok().unwrap();
 
     let mut direct = direct_terminal(&sshd).await;
-    let direct_echo = echo_latencies(&mut direct).await;
-    let mut tandem = tandem_terminal(&admin, account).await;
-    let tandem_echo = echo_latencies(&mut tandem).await;
-
-    let direct_rate = throughput(&mut direct).await;
-    let tandem_rate = throughput(&mut tandem).await;
+    let echoes = [
+        echo_latencies(&mut direct).await,
+        echo_latencies(&mut with_recording).await,
+        echo_latencies(&mut without_recording).await,
+    ];
+    let rates = [
+        throughput(&mut direct).await,
+        throughput(&mut with_recording).await,
+        throughput(&mut without_recording).await,
+    ];
     let _ = std::fs::remove_file(BULK_FILE);
 
-    let (d50, d99) = (
-        percentile(&direct_echo, 0.5),
-        percentile(&direct_echo, 0.99),
-    );
-    let (t50, t99) = (
-        percentile(&tandem_echo, 0.5),
-        percentile(&tandem_echo, 0.99),
-    );
+    let p50 = echoes.each_ref().map(|echo| micros(percentile(echo, 0.5)));
+    let p99 = echoes.each_ref().map(|echo| micros(percentile(echo, 0.99)));
+    let names = [
+        "direct russh",
+        "via Tandem, recorded",
+        "via Tandem, unrecorded",
+    ];
     println!(
         "Keystroke echo over {KEYSTROKES} keystrokes (sshd on loopback, cat echoing in a PTY):"
     );
-    println!(
-        "  direct russh : p50 {:>8.1} µs   p99 {:>8.1} µs",
-        micros(d50),
-        micros(d99)
-    );
-    println!(
-        "  via Tandem   : p50 {:>8.1} µs   p99 {:>8.1} µs",
-        micros(t50),
-        micros(t99)
-    );
-    println!(
-        "  ratio        : p50 {:>8.2} x    p99 {:>8.2} x",
-        micros(t50) / micros(d50),
-        micros(t99) / micros(d99)
-    );
+    for (index, name) in names.iter().enumerate() {
+        println!(
+            "  {name:<24}: p50 {:>8.1} µs   p99 {:>8.1} µs   ({:.2} x / {:.2} x direct)",
+            p50[index],
+            p99[index],
+            p50[index] / p50[0],
+            p99[index] / p99[0]
+        );
+    }
     println!(
         "Output throughput, cat of {} MB through a PTY:",
         BULK_BYTES / 1_000_000
     );
-    println!("  direct russh : {direct_rate:>8.1} MB/s");
+    for (index, name) in names.iter().enumerate() {
+        println!(
+            "  {name:<24}: {:>8.1} MB/s ({:.0}% of direct)",
+            rates[index],
+            rates[index] / rates[0] * 100.0
+        );
+    }
     println!(
-        "  via Tandem   : {tandem_rate:>8.1} MB/s ({:.0}% of direct)",
-        tandem_rate / direct_rate * 100.0
+        "What recording costs: echo p50 {:+.1}%, p99 {:+.1}%, throughput {:+.1}%",
+        (p50[1] / p50[2] - 1.0) * 100.0,
+        (p99[1] / p99[2] - 1.0) * 100.0,
+        (rates[1] / rates[2] - 1.0) * 100.0
     );
 }

@@ -1,6 +1,8 @@
 //! The Tandem web server: the axum router around the Leptos app, the web
 //! session layer, the terminal WebSocket and the cross-site request guard.
 
+mod audit_export;
+mod recording_file;
 pub mod rest_api;
 mod terminal_socket;
 mod vendor;
@@ -40,6 +42,11 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
     let rest_api = rest_api::routes(services.clone());
     Router::new()
         .route("/sessions/{id}/terminal", get(terminal_socket::upgrade))
+        .route(
+            "/sessions/{id}/recording.cast",
+            get(recording_file::download),
+        )
+        .route("/admin/audit/{file}", get(audit_export::export))
         .merge(vendor::routes())
         .leptos_routes_with_context(
             &leptos_options,

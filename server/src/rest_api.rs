@@ -4,11 +4,14 @@
 
 mod errors;
 
+use std::net::SocketAddr;
+
+use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -154,6 +157,9 @@ impl From<Validity> for ShareValidity {
 }
 
 type Ids = Result<Path<(String, String)>, PathRejection>;
+/// The client's address, for the audit log; absent when the router is
+/// driven without a socket (as in tests).
+type Client = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 #[utoipa::path(
     get,
@@ -168,9 +174,10 @@ async fn get_share_space(
     State(services): State<Services>,
     ids: Ids,
     headers: HeaderMap,
+    client: Client,
 ) -> Response {
     let request = async {
-        let (actor, project, desktop) = authorise(&services, &headers, ids).await?;
+        let (actor, project, desktop) = authorise(&services, &headers, client, ids).await?;
         let answer = services.share_space(&actor, project, desktop).await;
         Ok((actor, project, desktop, answer))
     };
@@ -191,10 +198,11 @@ async fn start_share_space(
     State(services): State<Services>,
     ids: Ids,
     headers: HeaderMap,
+    client: Client,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request = async {
-        let (actor, project, desktop) = authorise(&services, &headers, ids).await?;
+        let (actor, project, desktop) = authorise(&services, &headers, client, ids).await?;
         let options = share_options(body)?;
         let answer = services
             .start_share_space(&actor, project, desktop, options)
@@ -217,9 +225,10 @@ async fn cancel_share_space(
     State(services): State<Services>,
     ids: Ids,
     headers: HeaderMap,
+    client: Client,
 ) -> Response {
     let request = async {
-        let (actor, project, desktop) = authorise(&services, &headers, ids).await?;
+        let (actor, project, desktop) = authorise(&services, &headers, client, ids).await?;
         let answer = services.cancel_share_space(&actor, project, desktop).await;
         Ok((actor, project, desktop, answer))
     };
@@ -271,6 +280,7 @@ struct Desktop {
 async fn authorise(
     services: &Services,
     headers: &HeaderMap,
+    client: Client,
     ids: Ids,
 ) -> Result<(Actor, ProjectId, HostId), ApiError> {
     let token = headers
@@ -278,7 +288,8 @@ async fn authorise(
         .ok_or(ApiError::MissingToken)?
         .to_str()
         .map_err(|_| ApiError::MalformedHeader(TOKEN_HEADER))?;
-    let actor = services.token_actor(token.trim()).await?;
+    let address = client.map(|Extension(ConnectInfo(address))| address.ip());
+    let actor = services.token_actor(token.trim(), address).await?;
     let Path((project, desktop)) = ids.map_err(|_| ApiError::MalformedId("project_id"))?;
     let project = parse_id(&project).ok_or(ApiError::MalformedId("project_id"))?;
     let desktop = parse_id(&desktop).ok_or(ApiError::MalformedId("desktop_id"))?;

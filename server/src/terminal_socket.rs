@@ -2,10 +2,11 @@
 //! the grant and the Origin before upgrading, then relays frames between the
 //! browser and the live session.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{Extension, Path};
+use axum::extract::{ConnectInfo, Extension, Path};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::OmSessionId;
@@ -17,6 +18,7 @@ use tower_sessions::Session;
 pub async fn upgrade(
     Extension(services): Extension<Services>,
     Path(id): Path<i64>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     web_session: Session,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -25,7 +27,7 @@ pub async fn upgrade(
         return (StatusCode::FORBIDDEN, "cross-site WebSocket refused").into_response();
     }
     let actor = match services.signed_in_actor(&web_session).await {
-        Ok(Some(actor)) => actor,
+        Ok(Some(actor)) => actor.with_address(client.ip()),
         Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
         Err(error) => return refusal(error),
     };
@@ -38,8 +40,9 @@ pub async fn upgrade(
     upgrade
         .max_message_size(4 * MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
+            let monitoring = attachment.monitoring;
             relay(socket, &actor, &session, attachment).await;
-            services.detach_terminal(&actor, &session);
+            services.detach_terminal(&actor, &session, monitoring);
         })
 }
 
@@ -120,6 +123,7 @@ async fn relay_until_closed(
         initial: mut outbox,
         mut frames,
         mut panel,
+        ..
     } = attachment;
     loop {
         for frame in outbox.drain(..) {

@@ -1,8 +1,9 @@
 //! Third-party browser files, taken from `node_modules` at build time (npm
 //! versions pinned by package-lock.json) and served by Tandem itself. The
-//! WASM bindings import `xterm` and `xterm-addon-fit` as ES modules; the
-//! import map in the page points them at the small wrappers below, which
-//! load the UMD builds and re-export what they define.
+//! WASM bindings import `xterm`, `xterm-addon-fit` and `asciinema-player`
+//! as ES modules; the import map in the page points them at the small
+//! wrappers below, which load the UMD builds and re-export what they
+//! define (the player's bundle is wrapped in the same response).
 
 use axum::Router;
 use axum::http::header;
@@ -14,9 +15,28 @@ const XTERM_CSS: &str = include_str!("../../node_modules/xterm/css/xterm.css");
 const FIT_ADDON_JS: &str =
     include_str!("../../node_modules/xterm-addon-fit/lib/xterm-addon-fit.js");
 
+// The player's IIFE build defines a global `AsciinemaPlayer`; appended, the
+// export turns the same text into the module the bindings import.
+const ASCIINEMA_PLAYER_MODULE: &str = concat!(
+    include_str!("../../node_modules/asciinema-player/dist/bundle/asciinema-player.min.js"),
+    "\nexport const create = AsciinemaPlayer.create;\n"
+);
+const ASCIINEMA_PLAYER_CSS: &str =
+    include_str!("../../node_modules/asciinema-player/dist/bundle/asciinema-player.css");
+
 const XTERM_MODULE: &str = "import '/vendor/xterm.js';\nexport const Terminal = self.Terminal;\n";
 const FIT_ADDON_MODULE: &str =
     "import '/vendor/xterm-addon-fit.js';\nexport const FitAddon = self.FitAddon.FitAddon;\n";
+
+fn css(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+}
 
 fn javascript(body: &'static str) -> impl IntoResponse {
     (
@@ -44,15 +64,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(|| async { javascript(FIT_ADDON_MODULE) }),
         )
         .route(
-            "/vendor/xterm.css",
-            get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                        (header::CACHE_CONTROL, "public, max-age=86400"),
-                    ],
-                    XTERM_CSS,
-                )
-            }),
+            "/vendor/asciinema-player.mjs",
+            get(|| async { javascript(ASCIINEMA_PLAYER_MODULE) }),
         )
+        .route(
+            "/vendor/asciinema-player.css",
+            get(|| async { css(ASCIINEMA_PLAYER_CSS) }),
+        )
+        .route("/vendor/xterm.css", get(|| async { css(XTERM_CSS) }))
 }

@@ -1,6 +1,7 @@
 //! One module per table.
 
 pub mod api_token;
+pub mod audit_event;
 pub mod grant;
 pub mod host;
 pub mod host_account;

@@ -8,6 +8,7 @@ mod m20261125_000002_om_sessions;
 mod m20261125_000003_shares;
 mod m20261125_000004_api_tokens;
 mod m20261125_000005_recordings;
+mod m20261201_000006_audit_events;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_shares::Migration),
             Box::new(m20261125_000004_api_tokens::Migration),
             Box::new(m20261125_000005_recordings::Migration),
+            Box::new(m20261201_000006_audit_events::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the first line of a recording says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +75,27 @@ impl CastEvent {
         let seconds = (elapsed.as_micros() as f64) / 1_000_000.0;
         line(&(Seconds(seconds), code, data))
     }
+}
+
+/// A marker of a recording (`m` event): when, in seconds since the start,
+/// and what it says ("control: Alice").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CastMarker {
+    pub seconds: f64,
+    pub label: String,
+}
+
+/// The markers of a recording, in file order. The header and every line
+/// that is not a well-formed marker event are skipped: a recording cut
+/// short by a crash ends in half a line, and that must not hide the rest.
+pub fn cast_markers(text: &str) -> Vec<CastMarker> {
+    text.lines().filter_map(cast_marker).collect()
+}
+
+/// The marker on one line of a recording, if that line is one.
+pub fn cast_marker(line: &str) -> Option<CastMarker> {
+    let (seconds, code, label): (f64, String, String) = serde_json::from_str(line.trim()).ok()?;
+    (code == "m" && seconds.is_finite() && seconds >= 0.0).then_some(CastMarker { seconds, label })
 }
 
 /// Seconds printed with six decimals at most, and no exponent.
@@ -199,6 +220,60 @@ mod tests {
         let eleven_days = Duration::from_secs(11 * 24 * 3600) + Duration::from_micros(7);
         let line = CastEvent::Output("x".to_owned()).to_line(eleven_days);
         assert!(line.starts_with("[950400.000007,"), "{line}");
+    }
+
+    #[test]
+    fn markers_are_read_back_with_their_times() {
+        let recording = [
+            CastHeader {
+                width: 80,
+                height: 24,
+                timestamp: 0,
+                title: "t".to_owned(),
+                term: "xterm".to_owned(),
+            }
+            .to_line(),
+            CastEvent::Marker("control: Alice".to_owned()).to_line(Duration::ZERO),
+            CastEvent::Output("$ ".to_owned()).to_line(Duration::from_millis(200)),
+            CastEvent::Marker("Bob entered".to_owned()).to_line(Duration::from_micros(2_500_001)),
+        ]
+        .concat();
+        assert_eq!(
+            cast_markers(&recording),
+            [
+                CastMarker {
+                    seconds: 0.0,
+                    label: "control: Alice".to_owned()
+                },
+                CastMarker {
+                    seconds: 2.500001,
+                    label: "Bob entered".to_owned()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_lines_are_skipped() {
+        let recording = concat!(
+            "{\"version\": 2, \"width\": 80, \"height\": 24}\n",
+            "[1.0, \"m\", \"first\"]\n",
+            "not json at all\n",
+            "[\"2.0\", \"m\", \"time is a string\"]\n",
+            "[2.0, \"m\"]\n",
+            "[2.0, \"m\", 7]\n",
+            "[-1.0, \"m\", \"before the start\"]\n",
+            "[3.0, \"o\", \"output, not a marker\"]\n",
+            "\n",
+            "[4.0, \"m\", \"\\u00e9t\\u00e9\"]\n",
+            "[5.0, \"m\", \"cut sh",
+        );
+        let labels: Vec<String> = cast_markers(recording)
+            .into_iter()
+            .map(|marker| marker.label)
+            .collect();
+        assert_eq!(labels, ["first", "été"]);
+        assert_eq!(cast_markers(""), []);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 
 mod api_token;
 mod asciicast;
+mod audit;
 mod control;
 mod login_limiter;
 mod records;
 mod role;
 mod session_end;
+mod session_overview;
 mod share;
 mod values;
 
@@ -17,7 +19,8 @@ pub use api_token::{
     API_TOKEN_BYTES, API_TOKEN_MAX_DAYS, API_TOKEN_PREFIX, ApiTokenSecret, ApiTokenStatus,
     api_token_days, api_token_name,
 };
-pub use asciicast::{CastEvent, CastHeader, Utf8Stream};
+pub use asciicast::{CastEvent, CastHeader, CastMarker, Utf8Stream, cast_marker, cast_markers};
+pub use audit::{AUDIT_PAGE_SIZE, AuditKind, AuditOutcome, AuditPage, AuditQuery, AuditRecord};
 pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use records::{
@@ -26,8 +29,12 @@ pub use records::{
     OmSessionRecord, ProjectId, ProjectRecord, SecretKind, ShareId, ShareRecord, ShareSpaceRecord,
     UserId, UserRecord,
 };
+pub use records::{PastSessionRecord, RecordingRecord};
 pub use role::Role;
 pub use session_end::SessionEnd;
+pub use session_overview::{
+    LiveSessionOverview, PastSessionOverview, format_duration, format_size,
+};
 pub use share::{INVITATION_ALPHABET, InvitationCode, JoinRefusal, ShareStatus, ShareValidity};
 pub use values::{
     AccountLogin, Description, DisplayName, Fingerprint, HostAddress, NewPassword, Port,

@@ -134,8 +134,12 @@ pub struct OmSessionRecord {
     pub ended: Option<(String, String)>,
     /// The user looking at it.
     pub viewer: UserId,
-    /// Whether the viewer is the creator (otherwise an invited user).
+    /// Whether the viewer is the creator (otherwise an invited user or a
+    /// monitor).
     pub viewer_is_creator: bool,
+    /// Whether the viewer is an administrator watching without being in
+    /// the session: read-only, with none of the session's buttons.
+    pub viewer_is_monitor: bool,
     /// The invitation code that let an invited viewer in, to enter again.
     pub invitation: Option<String>,
 }
@@ -219,4 +223,43 @@ pub struct ShareSpaceRecord {
     pub status: crate::ShareStatus,
     /// Why the session failed, when it did.
     pub failure: Option<crate::SessionEnd>,
+}
+
+/// A recorded session as its player page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordingRecord {
+    pub id: OmSessionId,
+    /// The creator's user name.
+    pub creator: String,
+    /// `login@host`.
+    pub label: String,
+    pub project_name: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// Why it ended, once it has: `(code, message)`.
+    pub ended: Option<(String, String)>,
+    /// Known once the session is over.
+    pub duration_ms: Option<u64>,
+    pub size: Option<u64>,
+    pub markers: Vec<crate::CastMarker>,
+}
+
+/// One of my ended sessions, as Past sessions lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastSessionRecord {
+    pub id: OmSessionId,
+    /// `login@host`.
+    pub label: String,
+    pub project_name: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// `(code, message)`.
+    pub ended: Option<(String, String)>,
+    pub duration_ms: Option<u64>,
+    pub size: Option<u64>,
+    /// Whether there is a file to play (a session that could not open its
+    /// recording has none).
+    pub has_recording: bool,
 }

@@ -28,10 +28,12 @@ pub enum SessionEnd {
     RecordingUnavailable,
     /// Writing the recording failed, so the session was ended.
     RecordingFailed,
+    /// An administrator chose Terminate on the Sessions page.
+    TerminatedByAdmin,
 }
 
 impl SessionEnd {
-    pub const ALL: [SessionEnd; 11] = [
+    pub const ALL: [SessionEnd; 12] = [
         SessionEnd::ClosedByCreator,
         SessionEnd::CreatorGone,
         SessionEnd::ShellExited,
@@ -43,6 +45,7 @@ impl SessionEnd {
         SessionEnd::ServerStopped,
         SessionEnd::RecordingUnavailable,
         SessionEnd::RecordingFailed,
+        SessionEnd::TerminatedByAdmin,
     ];
 
     pub fn code(&self) -> &'static str {
@@ -58,6 +61,7 @@ impl SessionEnd {
             SessionEnd::ServerStopped => "S_503",
             SessionEnd::RecordingUnavailable => "R_500",
             SessionEnd::RecordingFailed => "R_507",
+            SessionEnd::TerminatedByAdmin => "S_451",
         }
     }
 
@@ -90,6 +94,7 @@ impl SessionEnd {
             SessionEnd::RecordingFailed => {
                 "The session was ended (R_507): writing its recording failed (is the disk full?), and no session runs unrecorded."
             }
+            SessionEnd::TerminatedByAdmin => "The session was terminated by an administrator.",
         }
     }
 
@@ -127,5 +132,16 @@ mod tests {
         );
         assert!(SessionEnd::HostTimeout.is_failure());
         assert!(!SessionEnd::ShellExited.is_failure());
+    }
+
+    #[test]
+    fn an_administrator_s_termination_is_an_end_not_a_failure() {
+        let end = SessionEnd::from_code("S_451");
+        assert_eq!(end, Some(SessionEnd::TerminatedByAdmin));
+        assert_eq!(
+            SessionEnd::TerminatedByAdmin.message(),
+            "The session was terminated by an administrator."
+        );
+        assert!(!SessionEnd::TerminatedByAdmin.is_failure());
     }
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; the server refuses other versions.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The largest frame either side accepts. A paste bigger than this is split
 /// by the client; anything bigger from a client closes its socket.
@@ -75,6 +75,9 @@ pub struct Panel {
     pub requests: Vec<i64>,
     /// Whether an invitation is open.
     pub shared: bool,
+    /// Display names of the administrators watching right now (read-only,
+    /// not participants), so that everyone in knows they are watched.
+    pub monitors: Vec<String>,
 }
 
 impl Panel {
@@ -226,6 +229,7 @@ mod tests {
                 }],
                 requests: vec![9],
                 shared: true,
+                monitors: vec!["Root".to_owned()],
             })),
             ServerMsg::Event(ServerEvent::Left {
                 message: "bye".to_owned(),

@@ -1,10 +1,13 @@
 //! API tokens: created and revoked by their owner on the profile page, and
 //! turned back into their owner by the REST API.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use db::entities::{api_token, user};
 use domain::{
-    API_TOKEN_BYTES, ApiTokenId, ApiTokenRecord, ApiTokenSecret, ApiTokenStatus, NewApiToken,
+    API_TOKEN_BYTES, ApiTokenId, ApiTokenRecord, ApiTokenSecret, ApiTokenStatus, AuditKind,
+    NewApiToken,
 };
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -13,6 +16,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::audit::AuditEntry;
 use crate::{Actor, ServiceError, Services, users::actor_from};
 
 /// Why a token did not authenticate.
@@ -24,6 +28,17 @@ pub enum TokenRejection {
     Expired,
     /// The token's user is disabled.
     UserDisabled,
+}
+
+impl TokenRejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenRejection::Unknown => "unknown token",
+            TokenRejection::Revoked => "revoked token",
+            TokenRejection::Expired => "expired token",
+            TokenRejection::UserDisabled => "disabled user",
+        }
+    }
 }
 
 impl Services {
@@ -56,6 +71,8 @@ impl Services {
         .insert(&self.db)
         .await?;
         tracing::info!(user = %actor.username, token = row.id, "API token created");
+        let entry = AuditEntry::by(actor, AuditKind::ApiTokenCreated);
+        self.audit(entry.object("api_token", row.id)).await;
         Ok(NewApiToken {
             token: token_record(row, now),
             secret: secret.as_str().to_owned(),
@@ -95,13 +112,38 @@ impl Services {
             .update(&self.db)
             .await?;
             tracing::info!(user = %actor.username, token = row.id, "API token revoked");
+            let entry = AuditEntry::by(actor, AuditKind::ApiTokenRevoked);
+            self.audit(entry.object("api_token", row.id)).await;
         }
         Ok(())
     }
 
-    /// The enabled user a token acts for, with exactly their permissions.
-    /// Records the use.
-    pub async fn token_actor(&self, secret: &str) -> Result<Actor, ServiceError> {
+    /// The enabled user a token acts for, with exactly their permissions,
+    /// for a request from `address`. Records the use, or the refusal.
+    pub async fn token_actor(
+        &self,
+        secret: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Actor, ServiceError> {
+        match self.authenticate_token(secret).await {
+            Ok((actor, token)) => {
+                let actor = Actor { address, ..actor };
+                let entry = AuditEntry::by(&actor, AuditKind::ApiTokenUsed);
+                self.audit(entry.object("api_token", token)).await;
+                Ok(actor)
+            }
+            Err(ServiceError::Unauthenticated(why)) => {
+                let entry = AuditEntry::anonymous("", address, AuditKind::AccessDenied);
+                let entry = entry.object("api", "v2").denied();
+                self.audit(entry.detail(why.as_str())).await;
+                Err(ServiceError::Unauthenticated(why))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The token's user and the token's id.
+    async fn authenticate_token(&self, secret: &str) -> Result<(Actor, i64), ServiceError> {
         let rejected = |why| Err(ServiceError::Unauthenticated(why));
         let Some(secret) = ApiTokenSecret::parse(secret) else {
             return rejected(TokenRejection::Unknown);
@@ -130,7 +172,7 @@ impl Services {
         }
         .update(&self.db)
         .await?;
-        actor_from(user)
+        Ok((actor_from(user)?, token.id))
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Config {
     pub reconnect_grace: Duration,
     /// How long a request for control waits for an answer.
     pub control_request_timeout: Duration,
+    /// Always true in Tandem itself: no flag or environment variable turns
+    /// recording off. Only the terminal benchmark clears it, to measure
+    /// what recording costs.
+    pub record_sessions: bool,
 }
 
 impl Config {
@@ -55,6 +59,7 @@ impl Config {
             keepalive_max: 3,
             reconnect_grace: Duration::from_secs(30),
             control_request_timeout: domain::REQUEST_TIMEOUT,
+            record_sessions: true,
         }
     }
 

@@ -5,23 +5,29 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use domain::{OmSessionId, SessionEnd, UserId};
+use domain::{AuditKind, OmSessionId, SessionEnd, UserId};
 
+use crate::audit::AuditEntry;
 use crate::terminal::LiveSession;
 use crate::{Actor, ServiceError, Services};
 
 impl Services {
     /// A live session the actor is in.
-    fn joined_live_session(
+    async fn joined_live_session(
         &self,
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<Arc<LiveSession>, ServiceError> {
         let live = self.live_session(id)?;
         if !live.is_in(actor.id) {
-            return Err(ServiceError::Forbidden);
+            let object = format!("session:{id}");
+            return Err(self.deny(actor, object, ServiceError::Forbidden).await);
         }
         Ok(live)
+    }
+
+    async fn audit_control(&self, actor: &Actor, id: OmSessionId, kind: AuditKind) {
+        self.audit(AuditEntry::by(actor, kind).session(id)).await;
     }
 
     /// Apply for control. A request nobody answers lapses after the
@@ -31,12 +37,18 @@ impl Services {
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<(), ServiceError> {
-        let live = self.joined_live_session(actor, id)?;
+        let live = self.joined_live_session(actor, id).await?;
         live.request_control(actor.id, Instant::now())?;
         tracing::info!(session = %id, user = %actor.username, "control requested");
+        self.audit_control(actor, id, AuditKind::ControlRequested)
+            .await;
+        let services = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(live.request_timeout()).await;
-            live.expire_requests(Instant::now());
+            for user in live.expire_requests(Instant::now()) {
+                let entry = AuditEntry::concerning(user, AuditKind::ControlTimedOut);
+                services.audit(entry.session(id)).await;
+            }
         });
         Ok(())
     }
@@ -49,13 +61,17 @@ impl Services {
         requester: UserId,
         agree: bool,
     ) -> Result<(), ServiceError> {
-        let live = self.joined_live_session(actor, id)?;
-        if agree {
+        let live = self.joined_live_session(actor, id).await?;
+        let kind = if agree {
             live.agree(actor.id, requester)?;
+            AuditKind::ControlAgreed
         } else {
             live.refuse(actor.id, requester)?;
-        }
+            AuditKind::ControlRefused
+        };
         tracing::info!(session = %id, user = %actor.username, %requester, agree, "control request answered");
+        let entry = AuditEntry::by(actor, kind).session(id);
+        self.audit(entry.object("user", requester)).await;
         Ok(())
     }
 
@@ -64,9 +80,12 @@ impl Services {
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<(), ServiceError> {
-        self.joined_live_session(actor, id)?
+        self.joined_live_session(actor, id)
+            .await?
             .release_control(actor.id)?;
         tracing::info!(session = %id, user = %actor.username, "control released");
+        self.audit_control(actor, id, AuditKind::ControlReleased)
+            .await;
         Ok(())
     }
 
@@ -75,21 +94,25 @@ impl Services {
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<(), ServiceError> {
-        self.joined_live_session(actor, id)?
+        self.joined_live_session(actor, id)
+            .await?
             .take_control_back(actor.id)?;
         tracing::info!(session = %id, user = %actor.username, "control taken back");
+        self.audit_control(actor, id, AuditKind::ControlTakenBack)
+            .await;
         Ok(())
     }
 
     /// Exit session: the creator's ends the session for everyone (rule 9);
     /// an invited user's takes only them out (rule 7).
     pub async fn exit_session(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
-        let live = self.joined_live_session(actor, id)?;
+        let live = self.joined_live_session(actor, id).await?;
         if live.creator == actor.id {
             self.end_session(id, SessionEnd::ClosedByCreator).await;
         } else if live.leave(actor.id) {
             self.record_leaving(id, Some(actor.id)).await?;
             tracing::info!(session = %id, user = %actor.username, "left a shared session");
+            self.audit_control(actor, id, AuditKind::Exited).await;
         }
         Ok(())
     }

@@ -2,13 +2,17 @@
 
 use chrono::Utc;
 use db::entities::{grant, host, host_account, project};
-use domain::{GrantId, GrantRecord, GrantedAccount, HostAccountId, HostId, ProjectId, UserId};
+use domain::{
+    AuditKind, GrantId, GrantRecord, GrantedAccount, HostAccountId, HostId, ProjectId, UserId,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use crate::error::conflict_on_duplicate;
 use crate::{Actor, Admin, ServiceError, Services};
+
+const GRANT: AuditKind = AuditKind::GrantChanged;
 
 impl Services {
     pub async fn create_grant(
@@ -33,14 +37,18 @@ impl Services {
                 format!("{} already has this host account", user.username),
             )
         })?;
+        self.audit_change(admin, GRANT, "grant", created.id, "created")
+            .await;
         Ok(GrantId(created.id))
     }
 
-    pub async fn revoke_grant(&self, _admin: Admin, id: GrantId) -> Result<(), ServiceError> {
+    pub async fn revoke_grant(&self, admin: Admin, id: GrantId) -> Result<(), ServiceError> {
         let result = grant::Entity::delete_by_id(id.0).exec(&self.db).await?;
         if result.rows_affected == 0 {
             return Err(ServiceError::NotFound("grant"));
         }
+        self.audit_change(admin, GRANT, "grant", id, "revoked")
+            .await;
         Ok(())
     }
 
@@ -132,6 +140,20 @@ impl Services {
         Ok(granted)
     }
 
+    /// Whether the actor may use the account; a no is not audited, so the
+    /// caller can record it in its own terms.
+    pub(crate) async fn holds_grant(
+        &self,
+        actor: &Actor,
+        id: HostAccountId,
+    ) -> Result<bool, ServiceError> {
+        Ok(self
+            .granted_accounts(actor)
+            .await?
+            .iter()
+            .any(|account| account.host_account_id == id))
+    }
+
     /// The account the actor asks to log in with: `NotFound` when no such
     /// usable account exists, `Forbidden` when it exists but is not theirs.
     pub async fn granted_account(
@@ -146,10 +168,17 @@ impl Services {
         {
             return Err(ServiceError::NotFound("host account"));
         }
-        self.granted_accounts(actor)
+        let granted = self
+            .granted_accounts(actor)
             .await?
             .into_iter()
-            .find(|account| account.host_account_id == id)
-            .ok_or(ServiceError::Forbidden)
+            .find(|account| account.host_account_id == id);
+        match granted {
+            Some(account) => Ok(account),
+            None => {
+                let object = format!("host_account:{id}");
+                Err(self.deny(actor, object, ServiceError::Forbidden).await)
+            }
+        }
     }
 }

@@ -2,11 +2,14 @@
 
 use chrono::Utc;
 use db::entities::host_account;
-use domain::{AccountLogin, HostAccountId, HostAccountRecord, HostId, SecretKind};
+use domain::{AccountLogin, AuditKind, HostAccountId, HostAccountRecord, HostId, SecretKind};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 
+use crate::audit::switched;
 use crate::error::conflict_on_duplicate;
 use crate::{Admin, ServiceError, Services};
+
+const ACCOUNT: AuditKind = AuditKind::HostAccountChanged;
 
 impl Services {
     pub async fn create_host_account(
@@ -33,6 +36,8 @@ impl Services {
         .insert(&self.db)
         .await
         .map_err(|error| duplicate_account(error, &login))?;
+        self.audit_change(admin, ACCOUNT, "host_account", created.id, "created")
+            .await;
         Ok(HostAccountId(created.id))
     }
 
@@ -65,6 +70,8 @@ impl Services {
             .update(&self.db)
             .await
             .map_err(|error| duplicate_account(error, &login))?;
+        self.audit_change(admin, ACCOUNT, "host_account", id, "updated")
+            .await;
         Ok(())
     }
 
@@ -78,6 +85,8 @@ impl Services {
             self.find_host_account(admin, id).await?.into();
         account.disabled = Set(disabled);
         account.update(&self.db).await?;
+        self.audit_change(admin, ACCOUNT, "host_account", id, switched(disabled))
+            .await;
         Ok(())
     }
 

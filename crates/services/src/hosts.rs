@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use db::entities::{host, project};
-use domain::{HostAddress, HostId, HostRecord, Port, ProjectId, ResourceName};
+use domain::{AuditKind, HostAddress, HostId, HostRecord, Port, ProjectId, ResourceName};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 
+use crate::audit::switched;
 use crate::error::conflict_on_duplicate;
 use crate::{Admin, ServiceError, Services};
 
@@ -27,6 +28,8 @@ pub struct FetchedHostKey {
     pub algorithm: String,
     pub fingerprint: String,
 }
+
+const HOST: AuditKind = AuditKind::HostChanged;
 
 impl Services {
     pub async fn create_host(
@@ -49,6 +52,8 @@ impl Services {
         .insert(&self.db)
         .await
         .map_err(|error| duplicate_host(error, &fields.name))?;
+        self.audit_change(admin, HOST, "host", created.id, "created")
+            .await;
         Ok(HostId(created.id))
     }
 
@@ -69,6 +74,7 @@ impl Services {
         host.update(&self.db)
             .await
             .map_err(|error| duplicate_host(error, &fields.name))?;
+        self.audit_change(admin, HOST, "host", id, "updated").await;
         Ok(())
     }
 
@@ -81,6 +87,8 @@ impl Services {
         let mut host: host::ActiveModel = self.find_host(admin, id).await?.into();
         host.disabled = Set(disabled);
         host.update(&self.db).await?;
+        self.audit_change(admin, HOST, "host", id, switched(disabled))
+            .await;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod access;
 mod api_tokens;
+mod audit;
 mod config;
 mod control;
 mod demo;
@@ -16,8 +17,10 @@ pub use hosts::{FetchedHostKey, HostForm};
 mod passwords;
 mod projects;
 mod recording;
+mod recordings;
 mod remote_assistance;
 mod secrets;
+mod session_admin;
 mod shares;
 mod terminal;
 mod users;
@@ -33,6 +36,7 @@ pub use access::{Actor, Admin};
 pub use api_tokens::TokenRejection;
 pub use config::Config;
 pub use error::ServiceError;
+pub use recordings::Recording;
 pub use remote_assistance::ShareSpaceOptions;
 pub use secrets::SecretBox;
 pub use terminal::{Attachment, LiveSession};

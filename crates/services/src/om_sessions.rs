@@ -6,13 +6,14 @@ use std::sync::Arc;
 use chrono::Utc;
 use db::entities::{host, host_account, om_session, user};
 use domain::{
-    CastHeader, Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord, Port,
-    SecretKind, SessionEnd,
+    AuditKind, CastHeader, Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord,
+    Port, SecretKind, SessionEnd, UserId,
 };
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::mpsc;
 
+use crate::audit::AuditEntry;
 use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
 use crate::terminal::{Attachment, LiveSession};
 use crate::{Actor, ServiceError, Services};
@@ -45,6 +46,11 @@ impl Services {
         .insert(&self.db)
         .await?;
         let id = OmSessionId(row.id);
+        let started = AuditEntry::by(actor, AuditKind::SessionStarted)
+            .session(id)
+            .host(account.host_id);
+        self.audit(started.detail(format!("{}@{}", account.login, account.host_name)))
+            .await;
         let header = CastHeader {
             width: INITIAL_COLS,
             height: INITIAL_ROWS,
@@ -55,24 +61,10 @@ impl Services {
             ),
             term: gateway::TERM.to_owned(),
         };
-        let path = format!("recordings/session-{id}-{}.cast", started_at.timestamp());
-        let writer = match RecordingWriter::create(&self.config.data_dir.join(&path), &header).await
-        {
-            Ok(writer) => writer,
-            Err(error) => {
-                tracing::error!(session = %id, %path, %error, "opening the recording failed");
-                let end = SessionEnd::RecordingUnavailable;
-                self.store_end(id, &end).await?;
-                return Err(ServiceError::Ended(end));
-            }
+        let writer = match self.config.record_sessions {
+            true => Some(self.open_recording(actor, id, &header).await?),
+            false => None,
         };
-        om_session::ActiveModel {
-            id: Set(id.0),
-            recording_path: Set(Some(path)),
-            ..Default::default()
-        }
-        .update(&self.db)
-        .await?;
         let (recorder, recorded) = Recorder::channel();
         let (session, commands) = LiveSession::new(
             id,
@@ -82,22 +74,54 @@ impl Services {
             self.config.control_request_timeout,
             recorder,
         );
-        let services = self.clone();
-        session.set_recording_task(tokio::spawn(async move {
-            let written = writer.run(recorded).await;
-            if let Err(error) = &written {
-                tracing::error!(session = %id, %error, "writing the recording failed");
-                // Not awaited here: ending the session awaits this task.
-                tokio::spawn(
-                    async move { services.end_session(id, SessionEnd::RecordingFailed).await },
-                );
-            }
-            written
-        }));
+        if let Some(writer) = writer {
+            let services = self.clone();
+            session.set_recording_task(tokio::spawn(async move {
+                let written = writer.run(recorded).await;
+                if let Err(error) = &written {
+                    tracing::error!(session = %id, %error, "writing the recording failed");
+                    // Not awaited here: ending the session awaits this task.
+                    tokio::spawn(async move {
+                        services.end_session(id, SessionEnd::RecordingFailed).await
+                    });
+                }
+                written
+            }));
+        }
         self.live.insert(session.clone());
         tracing::info!(session = %id, user = %actor.username, account = %account_id, "session started");
         tokio::spawn(self.clone().run_session(session, target, commands));
         Ok(id)
+    }
+
+    /// Creates the session's recording file and stores where it is; when it
+    /// cannot be created the session ends before it starts (R_500).
+    async fn open_recording(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+        header: &CastHeader,
+    ) -> Result<RecordingWriter, ServiceError> {
+        let path = format!("recordings/session-{id}-{}.cast", header.timestamp);
+        match RecordingWriter::create(&self.config.data_dir.join(&path), header).await {
+            Ok(writer) => {
+                om_session::ActiveModel {
+                    id: Set(id.0),
+                    recording_path: Set(Some(path)),
+                    ..Default::default()
+                }
+                .update(&self.db)
+                .await?;
+                Ok(writer)
+            }
+            Err(error) => {
+                tracing::error!(session = %id, %path, %error, "opening the recording failed");
+                let end = SessionEnd::RecordingUnavailable;
+                self.store_end(id, &end).await?;
+                self.audit_end(actor.id, id, &end).await;
+                Err(ServiceError::Ended(end))
+            }
+        }
     }
 
     async fn run_session(
@@ -146,6 +170,7 @@ impl Services {
         if let Err(error) = self.store_end(id, &end).await {
             tracing::error!(session = %id, %error, "storing the end of a session failed");
         }
+        self.audit_end(session.creator, id, &end).await;
         if let Err(error) = self.close_shares(id).await {
             tracing::error!(session = %id, ?error, "closing the shares of a session failed");
         }
@@ -157,6 +182,18 @@ impl Services {
         {
             tracing::error!(session = %id, %error, "storing the size of a recording failed");
         }
+    }
+
+    async fn audit_end(&self, creator: UserId, id: OmSessionId, end: &SessionEnd) {
+        let entry = AuditEntry::concerning(creator, AuditKind::SessionEnded)
+            .session(id)
+            .detail(end.code());
+        self.audit(if end.is_failure() {
+            entry.failed()
+        } else {
+            entry
+        })
+        .await;
     }
 
     async fn store_end(&self, id: OmSessionId, end: &SessionEnd) -> Result<(), sea_orm::DbErr> {
@@ -211,7 +248,8 @@ impl Services {
     }
 
     /// Attaches a browser of the actor to a live session they are in (its
-    /// creator or an invited user), while they hold the grant.
+    /// creator or an invited user), while they hold the grant; an admin who
+    /// is not in it attaches as a read-only monitor.
     pub async fn attach_terminal(
         &self,
         actor: &Actor,
@@ -227,13 +265,27 @@ impl Services {
             .live
             .get(id)
             .ok_or(ServiceError::NotFound("live session"))?;
-        let attachment = session.attach(actor.id).ok_or(ServiceError::Forbidden)?;
+        let attachment = match record.viewer_is_monitor {
+            true => session.monitor(actor.id, actor.display_name.clone()),
+            false => session.attach(actor.id),
+        }
+        .ok_or(ServiceError::Forbidden)?;
+        if attachment.monitoring {
+            tracing::info!(session = %id, user = %actor.username, "monitoring a session");
+            let entry = AuditEntry::by(actor, AuditKind::SessionMonitored);
+            self.audit(entry.session(id)).await;
+        }
         Ok((session, attachment))
     }
 
-    /// Called when a browser's socket closes. When it was the creator's
-    /// last, the session ends unless they come back within the grace period.
-    pub fn detach_terminal(&self, actor: &Actor, session: &Arc<LiveSession>) {
+    /// Called when a browser's socket closes, with whether it attached as a
+    /// monitor. When it was the creator's last, the session ends unless they
+    /// come back within the grace period.
+    pub fn detach_terminal(&self, actor: &Actor, session: &Arc<LiveSession>, monitoring: bool) {
+        if monitoring {
+            session.stop_monitoring(actor.id);
+            return;
+        }
         let Some(generation) = session.detach(actor.id) else {
             return;
         };
@@ -251,6 +303,7 @@ impl Services {
 
     /// The session as its page shows it: to its creator, and to invited
     /// users while they are in it; to either only while they hold the grant.
+    /// Admins see any session without a grant, as monitors when not in it.
     pub async fn session_record(
         &self,
         actor: &Actor,
@@ -263,12 +316,24 @@ impl Services {
         let viewer_is_creator = row.creator_id == actor.id.0;
         let live = self.live.get(id);
         let invited = live.as_ref().is_some_and(|session| session.is_in(actor.id));
-        if !viewer_is_creator && !invited {
-            return Err(ServiceError::Forbidden);
-        }
-        let account = self
-            .granted_account(actor, HostAccountId(row.host_account_id))
-            .await?;
+        let viewer_is_monitor =
+            match crate::session_admin::viewing(viewer_is_creator || invited, actor.role) {
+                Some(viewing) => viewing == crate::session_admin::Viewing::Monitor,
+                None => {
+                    let object = format!("session:{id}");
+                    return Err(self.deny(actor, object, ServiceError::Forbidden).await);
+                }
+            };
+        let account = match viewer_is_monitor {
+            true => {
+                self.session_account(HostAccountId(row.host_account_id))
+                    .await?
+            }
+            false => {
+                self.granted_account(actor, HostAccountId(row.host_account_id))
+                    .await?
+            }
+        };
         let creator = user::Entity::find_by_id(row.creator_id)
             .one(&self.db)
             .await?
@@ -279,7 +344,7 @@ impl Services {
                 SessionEnd::from_code(code).map_or("The session ended.", |end| end.message());
             (code.to_owned(), message.to_owned())
         });
-        let invitation = match viewer_is_creator {
+        let invitation = match viewer_is_creator || viewer_is_monitor {
             true => None,
             false => self.open_share(id).await?.map(|share| share.code),
         };
@@ -291,6 +356,7 @@ impl Services {
             ended,
             viewer: actor.id,
             viewer_is_creator,
+            viewer_is_monitor,
             invitation,
         })
     }

@@ -2,16 +2,19 @@
 
 use chrono::Utc;
 use db::entities::project;
-use domain::{Description, ProjectId, ProjectRecord, ResourceName};
+use domain::{AuditKind, Description, ProjectId, ProjectRecord, ResourceName};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 
+use crate::audit::switched;
 use crate::error::conflict_on_duplicate;
 use crate::{Admin, ServiceError, Services};
+
+const PROJECT: AuditKind = AuditKind::ProjectChanged;
 
 impl Services {
     pub async fn create_project(
         &self,
-        _admin: Admin,
+        admin: Admin,
         name: &str,
         description: &str,
     ) -> Result<ProjectId, ServiceError> {
@@ -29,6 +32,8 @@ impl Services {
         .map_err(|error| {
             conflict_on_duplicate(error, format!("a project named {name} already exists"))
         })?;
+        self.audit_change(admin, PROJECT, "project", created.id, "created")
+            .await;
         Ok(ProjectId(created.id))
     }
 
@@ -47,6 +52,8 @@ impl Services {
         project.update(&self.db).await.map_err(|error| {
             conflict_on_duplicate(error, format!("a project named {name} already exists"))
         })?;
+        self.audit_change(admin, PROJECT, "project", id, "updated")
+            .await;
         Ok(())
     }
 
@@ -60,6 +67,8 @@ impl Services {
         let mut project: project::ActiveModel = self.find_project(admin, id).await?.into();
         project.disabled = Set(disabled);
         project.update(&self.db).await?;
+        self.audit_change(admin, PROJECT, "project", id, switched(disabled))
+            .await;
         Ok(())
     }
 

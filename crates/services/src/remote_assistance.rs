@@ -71,7 +71,13 @@ impl Services {
         let desktop = self.desktop(actor, project, desktop).await?;
         let live = self.own_session_or_why_not(actor, &desktop).await?;
         let share = self
-            .open_share_of(&live, options.validity, options.password, options.name)
+            .open_share_of(
+                actor,
+                &live,
+                options.validity,
+                options.password,
+                options.name,
+            )
             .await?;
         let session = self.session_row(live.id.0).await?;
         self.share_space_record(actor, (share, session))
@@ -86,7 +92,7 @@ impl Services {
     ) -> Result<ShareSpaceRecord, ServiceError> {
         let desktop = self.desktop(actor, project, desktop).await?;
         let live = self.own_session_or_why_not(actor, &desktop).await?;
-        let share = self.cancel_open_share(&live).await?;
+        let share = self.cancel_open_share(actor, &live).await?;
         let session = self.session_row(live.id.0).await?;
         self.share_space_record(actor, (share, session))
     }
@@ -122,7 +128,8 @@ impl Services {
             .map(|account| account.host_account_id.0)
             .collect();
         if granted.is_empty() {
-            return Err(ServiceError::Forbidden);
+            let object = format!("desktop:{desktop}");
+            return Err(self.deny(actor, object, ServiceError::Forbidden).await);
         }
         Ok(Desktop { accounts, granted })
     }
@@ -156,7 +163,8 @@ impl Services {
             return Ok(live);
         }
         if self.joinable_share(actor, desktop).await?.is_some() {
-            return Err(ServiceError::NotCreator);
+            let object = "remote_assistance".to_owned();
+            return Err(self.deny(actor, object, ServiceError::NotCreator).await);
         }
         Err(ServiceError::NotFound("active session"))
     }

@@ -8,8 +8,8 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use db::entities::{host, host_account, join_record, om_session, share, user};
 use domain::{
-    HostAccountId, InvitationCode, InvitationRecord, JoinRecord, JoinRefusal, OmSessionId,
-    ResourceName, SessionEnd, ShareId, ShareRecord, ShareStatus, ShareValidity,
+    AuditKind, HostAccountId, InvitationCode, InvitationRecord, JoinRecord, JoinRefusal,
+    OmSessionId, ResourceName, SessionEnd, ShareId, ShareRecord, ShareStatus, ShareValidity,
 };
 use rand::Rng;
 use rand::rngs::OsRng;
@@ -17,6 +17,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
+use crate::audit::AuditEntry;
 use crate::terminal::LiveSession;
 use crate::{Actor, ServiceError, Services, passwords};
 
@@ -31,14 +32,15 @@ struct Admission {
 
 impl Services {
     /// The creator's live session, or why not.
-    pub(crate) fn created_live_session(
+    pub(crate) async fn created_live_session(
         &self,
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<Arc<LiveSession>, ServiceError> {
         let live = self.live_session(id)?;
         if live.creator != actor.id {
-            return Err(ServiceError::NotCreator);
+            let object = format!("session:{id}");
+            return Err(self.deny(actor, object, ServiceError::NotCreator).await);
         }
         Ok(live)
     }
@@ -50,7 +52,7 @@ impl Services {
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<Option<ShareRecord>, ServiceError> {
-        self.created_live_session(actor, id)?;
+        self.created_live_session(actor, id).await?;
         Ok(self
             .open_share(id)
             .await?
@@ -68,8 +70,10 @@ impl Services {
         validity: ShareValidity,
         password: Option<String>,
     ) -> Result<ShareRecord, ServiceError> {
-        let live = self.created_live_session(actor, id)?;
-        let share = self.open_share_of(&live, validity, password, None).await?;
+        let live = self.created_live_session(actor, id).await?;
+        let share = self
+            .open_share_of(actor, &live, validity, password, None)
+            .await?;
         Ok(self.share_record(&share))
     }
 
@@ -77,6 +81,7 @@ impl Services {
     /// unexpired. `name` defaults to the session's `login@host`.
     pub(crate) async fn open_share_of(
         &self,
+        actor: &Actor,
         live: &LiveSession,
         validity: ShareValidity,
         password: Option<String>,
@@ -124,6 +129,8 @@ impl Services {
         .await?;
         live.set_shared(true);
         tracing::info!(session = %id, share = created.id, "share created");
+        let entry = AuditEntry::by(actor, AuditKind::ShareCreated).session(id);
+        self.audit(entry.object("share", created.id)).await;
         Ok(created)
     }
 
@@ -164,13 +171,14 @@ impl Services {
     /// Cancel share: the share ends and every invited user is forced out.
     /// The creator's terminal goes on.
     pub async fn cancel_share(&self, actor: &Actor, id: OmSessionId) -> Result<(), ServiceError> {
-        let live = self.created_live_session(actor, id)?;
-        self.cancel_open_share(&live).await.map(drop)
+        let live = self.created_live_session(actor, id).await?;
+        self.cancel_open_share(actor, &live).await.map(drop)
     }
 
     /// Cancels the session's open share; returns it as cancelled.
     pub(crate) async fn cancel_open_share(
         &self,
+        actor: &Actor,
         live: &LiveSession,
     ) -> Result<share::Model, ServiceError> {
         let id = live.id;
@@ -185,6 +193,8 @@ impl Services {
             self.record_leaving(id, Some(user)).await?;
         }
         tracing::info!(session = %id, share = share.id, "share cancelled");
+        let entry = AuditEntry::by(actor, AuditKind::ShareCancelled).session(id);
+        self.audit(entry.object("share", share.id)).await;
         Ok(cancelled)
     }
 
@@ -265,6 +275,10 @@ impl Services {
         address: IpAddr,
     ) -> Result<InvitationRecord, ServiceError> {
         let admission = self.admission(actor, code, address).await?;
+        let opened = AuditEntry::by(actor, AuditKind::InvitationOpened)
+            .session(OmSessionId(admission.session.id))
+            .object("share", admission.share.id);
+        self.audit(opened).await;
         let inviter = user::Entity::find_by_id(admission.session.creator_id)
             .one(&self.db)
             .await?
@@ -327,6 +341,8 @@ impl Services {
             .insert(&self.db)
             .await?;
             tracing::info!(session = %id, user = %actor.username, %address, "entered a shared session");
+            let entry = AuditEntry::by(actor, AuditKind::Joined).session(id);
+            self.audit(entry.object("share", share.id)).await;
         }
         if let Ok(mut limiter) = self.invitation_limiter.lock() {
             limiter.record_success(&limiter_key(actor));
@@ -370,14 +386,9 @@ impl Services {
                 .refuse(actor, address, None, JoinRefusal::UnknownCode)
                 .await);
         };
-        let permitted = match self
-            .granted_account(actor, HostAccountId(session.host_account_id))
-            .await
-        {
-            Ok(_) => true,
-            Err(ServiceError::Forbidden | ServiceError::NotFound(_)) => false,
-            Err(other) => return Err(other),
-        };
+        let permitted = self
+            .holds_grant(actor, HostAccountId(session.host_account_id))
+            .await?;
         let live = self.live_session(OmSessionId(session.id)).ok();
         let refusal = match (permitted, status_of(&share, Utc::now()), live) {
             (false, _, _) => JoinRefusal::NotPermitted,
@@ -424,10 +435,17 @@ impl Services {
             refusal: Set(Some(refusal.code().to_owned())),
             ..Default::default()
         };
-        match record.insert(&self.db).await {
-            Ok(_) => ServiceError::Refused(refusal),
-            Err(error) => error.into(),
+        if let Err(error) = record.insert(&self.db).await {
+            return error.into();
         }
+        let mut entry = AuditEntry::by(actor, AuditKind::JoinRefused).denied();
+        if let Some((session, share)) = target {
+            entry = entry
+                .session(OmSessionId(session.id))
+                .object("share", share.id);
+        }
+        self.audit(entry.detail(refusal.code())).await;
+        ServiceError::Refused(refusal)
     }
 
     /// Who entered a session through its shares and who was refused: for

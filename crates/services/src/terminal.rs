@@ -96,11 +96,21 @@ struct State {
     connections: HashMap<UserId, usize>,
     /// Whether an invitation is open, for the panel.
     shared: bool,
+    /// Administrators watching without being in, in order of arrival. They
+    /// are not in `control`, so nothing they send reaches the host.
+    monitors: Vec<Monitor>,
     /// Bumped whenever the creator attaches, so that a grace period started
     /// before can tell it was overtaken.
     attach_generation: u64,
     /// Who was in and who had control at the last recorded change.
     recorded: Roster,
+}
+
+/// An administrator watching a session, and how many sockets they have
+/// open on it: they count as gone only when the last one closes.
+struct Monitor {
+    user: UserId,
+    connections: usize,
 }
 
 /// What the recording's markers follow.
@@ -109,6 +119,7 @@ struct Roster {
     participants: Vec<UserId>,
     controller: UserId,
     shared: bool,
+    monitors: Vec<UserId>,
 }
 
 impl Roster {
@@ -117,6 +128,7 @@ impl Roster {
             participants: state.control.participants().collect(),
             controller: state.control.controller(),
             shared: state.shared,
+            monitors: state.monitors.iter().map(|monitor| monitor.user).collect(),
         }
     }
 }
@@ -125,6 +137,20 @@ impl State {
     fn name(&self, user: UserId) -> String {
         self.names.get(&user).cloned().unwrap_or_default()
     }
+
+    /// Whether `user` watches as a monitor (and is not in the session).
+    fn is_monitor(&self, user: UserId) -> bool {
+        !self.control.is_in(user) && self.monitors.iter().any(|monitor| monitor.user == user)
+    }
+}
+
+/// How a live session looks right now, for the admin's Sessions page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveOverview {
+    pub participants: Vec<String>,
+    pub controller: String,
+    pub shared: bool,
+    pub monitors: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -177,6 +203,9 @@ pub struct Attachment {
     pub initial: Vec<Frame>,
     pub frames: broadcast::Receiver<Frame>,
     pub panel: watch::Receiver<Frame>,
+    /// Whether this browser watches as a monitor rather than a participant;
+    /// its socket hands this back when it detaches.
+    pub monitoring: bool,
 }
 
 fn event(event: ServerEvent) -> Frame {
@@ -208,6 +237,7 @@ impl LiveSession {
             participants: control.participants().collect(),
             controller: creator,
             shared: false,
+            monitors: Vec::new(),
         };
         let state = State {
             screen: vt100::Parser::new(size(rows), size(cols), SCROLLBACK_LINES),
@@ -216,6 +246,7 @@ impl LiveSession {
             names: HashMap::from([(creator, creator_name)]),
             connections: HashMap::new(),
             shared: false,
+            monitors: Vec::new(),
             attach_generation: 0,
             recorded,
         };
@@ -288,6 +319,18 @@ impl LiveSession {
             let change = if now.shared { "created" } else { "cancelled" };
             self.recorder.marker(format!("share {change}"));
         }
+        for user in &now.monitors {
+            if !before.monitors.contains(user) {
+                self.recorder
+                    .marker(format!("{} started monitoring", state.name(*user)));
+            }
+        }
+        for user in &before.monitors {
+            if !now.monitors.contains(user) {
+                self.recorder
+                    .marker(format!("{} stopped monitoring", state.name(*user)));
+            }
+        }
     }
 
     /// Attaches a browser of `user`, who must be in the session.
@@ -306,6 +349,90 @@ impl LiveSession {
             self.publish_panel(&mut state);
         }
         Some(self.snapshot(&state, user))
+    }
+
+    /// Attaches a browser of an administrator who is not in the session, to
+    /// watch it: they get the screen, the stream and the panel, and the
+    /// panel names them to everyone. They stay out of `control`, so their
+    /// keystrokes and resizes are dropped like any non-controller's.
+    /// Returns None for someone in the session, who attaches as a
+    /// participant.
+    pub fn monitor(&self, user: UserId, name: String) -> Option<Attachment> {
+        let mut state = self.lock();
+        if state.control.is_in(user) {
+            return None;
+        }
+        // An ended session shows its end; nobody starts watching it.
+        if !matches!(state.phase, Phase::Ended(_)) {
+            match state
+                .monitors
+                .iter_mut()
+                .find(|monitor| monitor.user == user)
+            {
+                Some(monitor) => monitor.connections += 1,
+                None => {
+                    state.names.entry(user).or_insert(name);
+                    state.monitors.push(Monitor {
+                        user,
+                        connections: 1,
+                    });
+                    self.publish_panel(&mut state);
+                }
+            }
+        }
+        let mut attachment = self.snapshot(&state, user);
+        // Even for an ended session: its socket detaches as a monitor.
+        attachment.monitoring = true;
+        Some(attachment)
+    }
+
+    /// Detaches a monitor's browser; with their last one they leave the
+    /// panel.
+    pub fn stop_monitoring(&self, user: UserId) {
+        let mut state = self.lock();
+        let Some(index) = state
+            .monitors
+            .iter()
+            .position(|monitor| monitor.user == user)
+        else {
+            return;
+        };
+        let monitor = &mut state.monitors[index];
+        monitor.connections = monitor.connections.saturating_sub(1);
+        if monitor.connections == 0 {
+            state.monitors.remove(index);
+            if !matches!(state.phase, Phase::Ended(_)) {
+                self.publish_panel(&mut state);
+            }
+        }
+    }
+
+    /// Who is in, who types, whether it is shared and who watches.
+    pub(crate) fn overview(&self) -> LiveOverview {
+        let state = self.lock();
+        LiveOverview {
+            participants: state
+                .control
+                .participants()
+                .map(|user| state.name(user))
+                .collect(),
+            controller: state.name(state.control.controller()),
+            shared: state.shared,
+            monitors: state
+                .monitors
+                .iter()
+                .map(|monitor| state.name(monitor.user))
+                .collect(),
+        }
+    }
+
+    /// A marker in the recording, in order with what the browsers saw;
+    /// none once the session has ended.
+    pub(crate) fn mark(&self, label: String) {
+        let state = self.lock();
+        if !matches!(state.phase, Phase::Ended(_)) {
+            self.recorder.marker(label);
+        }
     }
 
     /// Brings a browser that fell behind back to the current screen.
@@ -339,7 +466,8 @@ impl LiveSession {
         // The initial frames carry the current panel.
         let mut panel_changes = self.panel.subscribe();
         panel_changes.mark_unchanged();
-        if !state.control.is_in(user) && !matches!(state.phase, Phase::Ended(_)) {
+        let monitoring = state.is_monitor(user);
+        if !state.control.is_in(user) && !monitoring && !matches!(state.phase, Phase::Ended(_)) {
             let left = Frame::to(
                 user,
                 ServerEvent::Left {
@@ -350,6 +478,7 @@ impl LiveSession {
                 initial: vec![left],
                 frames,
                 panel: panel_changes,
+                monitoring,
             };
         }
         let screen = state.screen.screen();
@@ -380,6 +509,7 @@ impl LiveSession {
             initial,
             frames,
             panel: panel_changes,
+            monitoring,
         }
     }
 
@@ -482,6 +612,11 @@ fn panel(state: &State) -> Frame {
             .map(|request| request.requester.0)
             .collect(),
         shared: state.shared,
+        monitors: state
+            .monitors
+            .iter()
+            .map(|monitor| state.name(monitor.user))
+            .collect(),
     }))
 }
 
@@ -493,6 +628,7 @@ mod tests {
 
     const CREATOR: UserId = UserId(7);
     const ALICE: UserId = UserId(8);
+    const ROOT: UserId = UserId(9);
 
     fn decode(frames: &[Frame]) -> Vec<ServerMsg> {
         frames
@@ -642,6 +778,78 @@ mod tests {
         );
         session.output(b"!".to_vec());
         assert_eq!(next(&mut attachment), ServerMsg::Output(b"!".to_vec()));
+    }
+
+    #[test]
+    fn a_monitor_sees_the_screen_and_the_stream_but_nothing_they_send_reaches_the_host() {
+        let (session, mut shell) = connected();
+        let mut creator = session.attach(CREATOR).unwrap();
+        session.output(b"hello\r\nworld".to_vec());
+        assert!(session.monitor(CREATOR, "Creator".to_owned()).is_none());
+        let mut monitor = session.monitor(ROOT, "Root".to_owned()).unwrap();
+        assert!(monitor.monitoring);
+        let initial = decode(&monitor.initial);
+        let ServerMsg::Output(screen) = &initial[2] else {
+            panic!("no screen")
+        };
+        let mut replay = vt100::Parser::new(size(5), size(20), 0);
+        replay.process(screen);
+        assert_eq!(replay.screen().contents(), "hello\nworld");
+        assert!(matches!(&initial[3],
+            ServerMsg::Event(ServerEvent::Panel(panel)) if panel.monitors == ["Root"]));
+        let panel = latest_panel(&mut creator);
+        assert_eq!(panel.monitors, ["Root"]);
+        assert!(panel.participants.iter().all(|p| p.id != ROOT.0));
+
+        session.output(b"!".to_vec());
+        assert_eq!(next(&mut monitor), ServerMsg::Output(b"!".to_vec()));
+        assert!(!session.input(ROOT, b"rm -rf /\r".to_vec()));
+        assert!(!session.resize(ROOT, 100, 40));
+        assert!(shell.try_recv().is_err(), "nothing reached the shell");
+        assert!(!session.is_in(ROOT));
+        assert!(session.request_control(ROOT, Instant::now()).is_err());
+        // A monitor who falls behind goes on watching.
+        let again = decode(&session.resynchronise(ROOT).initial);
+        assert_eq!(again[0], ServerMsg::Event(ServerEvent::Connected));
+        // The end reaches monitors too.
+        session.finish(SessionEnd::TerminatedByAdmin);
+        assert!(matches!(pending(&mut monitor, ROOT).last(),
+            Some(ServerMsg::Event(ServerEvent::Ended { code, .. })) if code == "S_451"));
+    }
+
+    #[test]
+    fn a_monitor_leaves_the_panel_with_their_last_socket_and_the_recording_says_so() {
+        let (session, _shell, mut recording) = recorded();
+        session.connected();
+        let mut creator = session.attach(CREATOR).unwrap();
+        let _first = session.monitor(ROOT, "Root".to_owned()).unwrap();
+        let _second = session.monitor(ROOT, "Root".to_owned()).unwrap();
+        assert_eq!(latest_panel(&mut creator).monitors, ["Root"]);
+        assert_eq!(session.overview().monitors, ["Root"]);
+        session.stop_monitoring(ROOT);
+        assert!(!creator.panel.has_changed().unwrap(), "one socket is left");
+        session.stop_monitoring(ROOT);
+        assert!(latest_panel(&mut creator).monitors.is_empty());
+        assert!(session.overview().monitors.is_empty());
+        session.stop_monitoring(ROOT);
+        session.mark("terminated by Root".to_owned());
+        session.finish(SessionEnd::TerminatedByAdmin);
+        session.mark("too late".to_owned());
+        let markers: Vec<String> = recording_so_far(&mut recording)
+            .into_iter()
+            .filter(|(code, _)| *code == 'm')
+            .map(|(_, label)| label)
+            .collect();
+        assert_eq!(
+            markers,
+            [
+                "control: Creator",
+                "Root started monitoring",
+                "Root stopped monitoring",
+                "terminated by Root",
+                "session ended (S_451)",
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use db::entities::user;
-use domain::{DisplayName, NewPassword, Role, UserId, UserName, UserRecord};
+use domain::{AuditKind, DisplayName, NewPassword, Role, UserId, UserName, UserRecord};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use sea_orm::{
@@ -13,6 +13,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+use crate::audit::{AuditEntry, switched};
 use crate::error::conflict_on_duplicate;
 use crate::{Actor, Admin, ServiceError, Services, passwords};
 
@@ -87,6 +88,9 @@ impl Services {
                     limiter.record_failure(&account_key, &address_key, Instant::now());
                 }
                 tracing::info!(username = %account_key, %address, "failed login");
+                let entry =
+                    AuditEntry::anonymous(&account_key, Some(address), AuditKind::LoginFailed);
+                self.audit(entry.denied()).await;
                 return Err(ServiceError::LoginFailed);
             }
         };
@@ -94,7 +98,9 @@ impl Services {
             limiter.record_success(&account_key);
         }
         tracing::info!(username = %user.username, %address, "login");
-        actor_from(user)
+        let actor = actor_from(user)?.with_address(address);
+        self.audit(AuditEntry::by(&actor, AuditKind::Login)).await;
+        Ok(actor)
     }
 
     /// The signed-in user behind a web session, if still enabled.
@@ -107,7 +113,7 @@ impl Services {
 
     pub async fn create_user(
         &self,
-        _admin: Admin,
+        admin: Admin,
         username: &str,
         display_name: &str,
         role: &str,
@@ -132,6 +138,8 @@ impl Services {
         .map_err(|error| {
             conflict_on_duplicate(error, format!("a user named {username} already exists"))
         })?;
+        self.audit_change(admin, AuditKind::UserChanged, "user", created.id, "created")
+            .await;
         Ok(UserId(created.id))
     }
 
@@ -165,6 +173,8 @@ impl Services {
             user.password_hash = Set(passwords::hash(password.expose().to_owned()).await?);
         }
         user.update(&self.db).await?;
+        self.audit_change(admin, AuditKind::UserChanged, "user", id, "updated")
+            .await;
         Ok(())
     }
 
@@ -185,6 +195,14 @@ impl Services {
         let mut user: user::ActiveModel = self.find_user(admin, id).await?.into();
         user.disabled = Set(disabled);
         user.update(&self.db).await?;
+        self.audit_change(
+            admin,
+            AuditKind::UserChanged,
+            "user",
+            id,
+            switched(disabled),
+        )
+        .await;
         Ok(())
     }
 
@@ -228,6 +246,7 @@ pub(crate) fn actor_from(user: user::Model) -> Result<Actor, ServiceError> {
         role: stored_role(&user)?,
         username: user.username,
         display_name: user.display_name,
+        address: None,
     })
 }
 

@@ -10,7 +10,9 @@ use tower_sessions_core::Session;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 
+use crate::audit::AuditEntry;
 use crate::{Actor, ServiceError, Services};
+use domain::AuditKind;
 
 /// The key under which a signed-in browser's user id is kept.
 const USER_ID_KEY: &str = "user_id";
@@ -37,6 +39,21 @@ impl Services {
             .insert(USER_ID_KEY, actor.id.0)
             .await
             .map_err(web_session_error)
+    }
+}
+
+impl Services {
+    /// Log out: the browser's session ends at once.
+    pub async fn sign_out(
+        &self,
+        session: &Session,
+        actor: Option<&Actor>,
+    ) -> Result<(), ServiceError> {
+        session.flush().await.map_err(web_session_error)?;
+        if let Some(actor) = actor {
+            self.audit(AuditEntry::by(actor, AuditKind::Logout)).await;
+        }
+        Ok(())
     }
 }
 

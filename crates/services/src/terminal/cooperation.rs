@@ -136,7 +136,8 @@ impl LiveSession {
     }
 
     /// Lets requests that waited too long lapse and tells their requesters.
-    pub(crate) fn expire_requests(&self, now: Instant) {
+    /// Returns who they were.
+    pub(crate) fn expire_requests(&self, now: Instant) -> Vec<UserId> {
         let (expired, timeout) = {
             let mut state = self.lock();
             let expired = state.control.expire_requests(now);
@@ -145,15 +146,16 @@ impl LiveSession {
             }
             (expired, state.control.request_timeout())
         };
-        for user in expired {
+        for user in &expired {
             self.notify(
-                user,
+                *user,
                 format!(
                     "Your request for control timed out: nobody answered within {} seconds.",
                     timeout.as_secs()
                 ),
             );
         }
+        expired
     }
 
     /// How long a request for control waits for an answer.

@@ -1,0 +1,67 @@
+//! `/sessions/{id}/recording.cast`: a session's asciicast file, for the
+//! browser player (or `curl` and `asciinema play`) of someone who may play
+//! it. The file is streamed from disk, never read into memory whole.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Extension, Path, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::OmSessionId;
+use services::{ServiceError, Services};
+use tower_http::services::ServeFile;
+use tower_sessions::Session;
+
+pub async fn download(
+    Extension(services): Extension<Services>,
+    Path(id): Path<i64>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    web_session: Session,
+    request: Request,
+) -> Response {
+    let actor = match services.signed_in_actor(&web_session).await {
+        Ok(Some(actor)) => actor.with_address(client.ip()),
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
+        Err(error) => return refusal(error),
+    };
+    let path = match services.recording_path(&actor, OmSessionId(id)).await {
+        Ok(path) => path,
+        Err(error) => return refusal(error),
+    };
+    // ServeFile streams in chunks and answers Range and conditional
+    // requests, which players and downloads may send.
+    match ServeFile::new(&path).try_call(request).await {
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-asciicast"),
+            );
+            // Someone's terminal session: no shared cache may keep it.
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::error!(session = id, %error, "reading a recording failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn refusal(error: ServiceError) -> Response {
+    match error {
+        ServiceError::Forbidden => (StatusCode::FORBIDDEN, "not permitted").into_response(),
+        ServiceError::NotFound(what) => {
+            (StatusCode::NOT_FOUND, format!("no such {what}")).into_response()
+        }
+        other => {
+            tracing::error!(error = ?other, "recording download refused");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
