@@ -386,7 +386,10 @@ async fn monitoring_and_terminating_are_audited_with_the_end_they_cause() {
     assert_eq!(support::ended(&mut creator_socket).await, "S_451");
 
     let rows = audit_log(&admin).await;
-    assert_eq!(only(&rows, "session_monitored", "admin")["session_id"], session);
+    assert_eq!(
+        only(&rows, "session_monitored", "admin")["session_id"],
+        session
+    );
     let terminated = only(&rows, "session_terminated", "admin");
     assert_eq!(terminated["session_id"], session);
     let ended = of_kind(&rows, "session_ended");
