@@ -22,7 +22,7 @@ test("the admin finds a failed login in the audit log and exports it; operators 
   await expect(admin.getByRole("heading", { name: "Audit log" })).toBeVisible();
 
   const filters = admin.getByRole("form", { name: "Filters" });
-  await filters.getByLabel("User").fill("intruder-e2e");
+  await filters.getByLabel("User", { exact: true }).fill("intruder-e2e");
   await filters.getByLabel("Kind").selectOption("login_failed");
   await filters.getByRole("button", { name: "Search" }).click();
   await expect(admin).toHaveURL(/user=intruder-e2e/);

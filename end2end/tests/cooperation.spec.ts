@@ -100,7 +100,7 @@ test("a creator shares a session, hands over control, and ends it", async ({ bro
   await panel(alice).getByRole("button", { name: "Apply for control" }).click();
   const request = panel(creator).getByRole("listitem", { name: "Request from Alice" });
   await request.getByRole("button", { name: "Refuse" }).click();
-  await expect(panel(alice).getByRole("status")).toHaveText("Your request for control was refused.");
+  await expect(panel(alice).getByRole("status", { name: "Control notice" })).toHaveText("Your request for control was refused.");
   await panel(alice).getByRole("button", { name: "Apply for control" }).click();
   await request.getByRole("button", { name: "Agree" }).click();
   await expect(panel(alice)).toContainText("You have control.");
@@ -111,7 +111,7 @@ test("a creator shares a session, hands over control, and ends it", async ({ bro
 
   // The creator takes control back; Alice is told and applies again.
   await panel(creator).getByRole("button", { name: "Take control back" }).click();
-  await expect(panel(alice).getByRole("status")).toHaveText("The creator took control back.");
+  await expect(panel(alice).getByRole("status", { name: "Control notice" })).toHaveText("The creator took control back.");
   await expect(panel(creator)).toContainText("You have control.");
   await panel(alice).getByRole("button", { name: "Apply for control" }).click();
   await request.getByRole("button", { name: "Agree" }).click();
