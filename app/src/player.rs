@@ -5,7 +5,7 @@
 #[cfg(feature = "hydrate")]
 mod player_js;
 
-use domain::{PastSessionRecord, RecordingRecord};
+use domain::{PastSessionRecord, RecordingRecord, format_duration, format_size};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,21 +47,6 @@ pub fn clock(seconds: f64) -> String {
     format!("{:02}:{:02}", whole / 60, whole % 60)
 }
 
-/// A size in bytes for people: `512 B`, `12.3 KiB`, `4.0 MiB`.
-pub fn byte_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut size = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while size >= 1024.0 && unit + 1 < UNITS.len() {
-        size /= 1024.0;
-        unit += 1;
-    }
-    format!("{size:.1} {}", UNITS[unit])
-}
-
 /// An RFC 3339 UTC time as `2026-11-25 09:30:00 UTC`; anything else as is.
 pub fn moment(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..19)) {
@@ -70,8 +55,8 @@ pub fn moment(rfc3339: &str) -> String {
     }
 }
 
-fn duration(milliseconds: Option<u64>) -> String {
-    milliseconds.map_or_else(|| "unknown".to_owned(), |ms| clock(ms as f64 / 1000.0))
+fn or_unknown(value: Option<u64>, format: fn(u64) -> String) -> String {
+    value.map_or_else(|| "unknown".to_owned(), format)
 }
 
 // What the page's own buttons do; on the server they are never called.
@@ -158,8 +143,8 @@ fn PlayerView(record: RecordingRecord) -> impl IntoView {
                 <dt>"Started"</dt><dd>{moment(&record.started_at)}</dd>
                 <dt>"Ended"</dt><dd>{record.ended_at.as_deref().map_or_else(|| "—".to_owned(), moment)}</dd>
                 <dt>"End reason"</dt><dd>{ended}</dd>
-                <dt>"Duration"</dt><dd>{duration(record.duration_ms)}</dd>
-                <dt>"Size"</dt><dd>{record.size.map_or_else(|| "unknown".to_owned(), byte_size)}</dd>
+                <dt>"Duration"</dt><dd>{or_unknown(record.duration_ms, format_duration)}</dd>
+                <dt>"Size"</dt><dd>{or_unknown(record.size, format_size)}</dd>
             </dl>
             <div class="player-controls" role="group" aria-label="Playback">
                 <button type="button" on:click=move |_| play()>"Play"</button>
@@ -231,8 +216,8 @@ pub fn PastSessionsPage() -> impl IntoView {
                                         <td>{session.project_name}</td>
                                         <td>{session.ended_at.as_deref().map_or_else(String::new, moment)}</td>
                                         <td>{session.ended.map(|(code, message)| format!("{message} ({code})"))}</td>
-                                        <td>{duration(session.duration_ms)}</td>
-                                        <td>{session.size.map(byte_size)}</td>
+                                        <td>{or_unknown(session.duration_ms, format_duration)}</td>
+                                        <td>{session.size.map(format_size)}</td>
                                         <td>
                                             {session.has_recording.then(|| view! {
                                                 <a href=format!("/sessions/{}/play", session.id)>"Play"</a>
@@ -261,14 +246,6 @@ mod tests {
         assert_eq!(clock(3725.0), "62:05");
         assert_eq!(clock(-3.0), "00:00");
         assert_eq!(clock(f64::NAN), "00:00");
-    }
-
-    #[test]
-    fn sizes_read_like_people_write_them() {
-        assert_eq!(byte_size(0), "0 B");
-        assert_eq!(byte_size(1023), "1023 B");
-        assert_eq!(byte_size(1536), "1.5 KiB");
-        assert_eq!(byte_size(5 * 1024 * 1024), "5.0 MiB");
     }
 
     #[test]

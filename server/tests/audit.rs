@@ -50,6 +50,19 @@ fn only<'a>(rows: &'a [Value], kind: &str, actor: &str) -> &'a Value {
     row
 }
 
+/// The Audit log page's form, searching by user and session only.
+fn search<'a>(user: &'a str, session: &'a str) -> [(&'static str, &'a str); 7] {
+    [
+        ("user", user),
+        ("session", session),
+        ("host", ""),
+        ("kind", ""),
+        ("from", ""),
+        ("to", ""),
+        ("before", ""),
+    ]
+}
+
 fn user_id(listing: &Value, name: &str) -> String {
     id_where(listing, "username", name).to_string()
 }
@@ -288,18 +301,7 @@ async fn exports_and_pages_are_for_admins_only_and_agree() {
     let (status, _) = operator.page("/admin/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, body) = operator
-        .call(
-            "admin/search_audit_log",
-            &[
-                ("user", ""),
-                ("session", ""),
-                ("host", ""),
-                ("kind", ""),
-                ("from", ""),
-                ("to", ""),
-                ("before", ""),
-            ],
-        )
+        .call("admin/search_audit_log", &search("", ""))
         .await;
     assert_eq!(body, "Forbidden");
 
@@ -313,18 +315,7 @@ async fn exports_and_pages_are_for_admins_only_and_agree() {
     assert!(lines[2].contains(",admin,127.0.0.1,login,"), "{csv}");
 
     let page = admin
-        .ok(
-            "admin/search_audit_log",
-            &[
-                ("user", "olga"),
-                ("session", ""),
-                ("host", ""),
-                ("kind", ""),
-                ("from", ""),
-                ("to", ""),
-                ("before", ""),
-            ],
-        )
+        .ok("admin/search_audit_log", &search("olga", ""))
         .await;
     let kinds: Vec<_> = page["rows"]
         .as_array()
@@ -344,20 +335,7 @@ async fn exports_and_pages_are_for_admins_only_and_agree() {
         ]
     );
     assert_eq!(page["older"], Value::Null);
-    let (_, body) = admin
-        .call(
-            "admin/search_audit_log",
-            &[
-                ("user", ""),
-                ("session", "x"),
-                ("host", ""),
-                ("kind", ""),
-                ("from", ""),
-                ("to", ""),
-                ("before", ""),
-            ],
-        )
-        .await;
+    let (_, body) = admin.call("admin/search_audit_log", &search("", "x")).await;
     assert_eq!(body["Invalid"]["field"], "session", "{body}");
 }
 

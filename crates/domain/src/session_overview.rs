@@ -41,14 +41,14 @@ pub struct PastSessionOverview {
     /// The `SessionEnd` code.
     pub end_code: Option<String>,
     /// From start to end.
-    pub duration_ms: Option<i64>,
+    pub duration_ms: Option<u64>,
     /// Bytes of the recording, once it was finished.
-    pub recording_size: Option<i64>,
+    pub recording_size: Option<u64>,
 }
 
 /// A duration for people: `45 s`, `3 min 07 s`, `2 h 05 min`.
-pub fn format_duration(milliseconds: i64) -> String {
-    let seconds = milliseconds.max(0) / 1000;
+pub fn format_duration(milliseconds: u64) -> String {
+    let seconds = milliseconds / 1000;
     let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
     match (hours, minutes) {
         (0, 0) => format!("{seconds} s"),
@@ -58,9 +58,8 @@ pub fn format_duration(milliseconds: i64) -> String {
 }
 
 /// A size in bytes for people, in binary units: `512 B`, `12.3 KiB`.
-pub fn format_size(bytes: i64) -> String {
+pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    let bytes = bytes.max(0);
     if bytes < 1024 {
         return format!("{bytes} B");
     }
@@ -84,7 +83,6 @@ mod tests {
         assert_eq!(format_duration(45_999), "45 s");
         assert_eq!(format_duration(187_000), "3 min 07 s");
         assert_eq!(format_duration(7_500_000), "2 h 05 min");
-        assert_eq!(format_duration(-5), "0 s");
     }
 
     #[test]
@@ -93,6 +91,6 @@ mod tests {
         assert_eq!(format_size(1024), "1.0 KiB");
         assert_eq!(format_size(12_595), "12.3 KiB");
         assert_eq!(format_size(5 * 1024 * 1024), "5.0 MiB");
-        assert_eq!(format_size(-1), "0 B");
+        assert_eq!(format_size(1023), "1023 B");
     }
 }

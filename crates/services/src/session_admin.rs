@@ -125,10 +125,10 @@ impl Services {
                     started_at: timestamp(row.started_at),
                     ended_at: row.ended_at.map(timestamp),
                     end_code: row.end_reason,
-                    duration_ms: row
-                        .ended_at
-                        .map(|ended| (ended - row.started_at).num_milliseconds()),
-                    recording_size: row.recording_size,
+                    duration_ms: row.ended_at.and_then(|ended| {
+                        u64::try_from((ended - row.started_at).num_milliseconds()).ok()
+                    }),
+                    recording_size: row.recording_size.and_then(|size| u64::try_from(size).ok()),
                 }
             })
             .collect())
