@@ -11,9 +11,17 @@ use domain::{CastEvent, CastHeader, Utf8Stream};
 use tokio::fs::File;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::time::MissedTickBehavior;
 
 /// How often buffered events reach the file.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the writer collects what the session recorded. The writer
+/// never waits on the channel itself: a waiting receiver would have to be
+/// woken by every keystroke and every chunk of output, on the terminal's
+/// own path. Events carry the time they happened, so this changes no
+/// timing in the file.
+const COLLECT_INTERVAL: Duration = Duration::from_millis(20);
 const BUFFER_BYTES: usize = 64 * 1024;
 
 /// One thing that happened, stamped when it happened (not when written).
@@ -120,11 +128,16 @@ impl RecordingWriter {
         mut events: mpsc::UnboundedReceiver<Recorded>,
     ) -> std::io::Result<RecordingSummary> {
         let mut flush = tokio::time::interval(FLUSH_INTERVAL);
-        loop {
+        let mut collect = tokio::time::interval(COLLECT_INTERVAL);
+        collect.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        'recording: loop {
             tokio::select! {
-                event = events.recv() => match event {
-                    None | Some(Recorded::End(_)) => break,
-                    Some(event) => self.write(event).await?,
+                _ = collect.tick() => loop {
+                    match events.try_recv() {
+                        Ok(Recorded::End(_)) | Err(TryRecvError::Disconnected) => break 'recording,
+                        Ok(event) => self.write(event).await?,
+                        Err(TryRecvError::Empty) => break,
+                    }
                 },
                 _ = flush.tick() => self.file.flush().await?,
             }
