@@ -460,7 +460,8 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound("session"))?;
         if session.creator_id != actor.id.0 {
-            actor.require_admin()?;
+            self.require_admin(actor, &format!("join_records:{id}"))
+                .await?;
         }
         let rows = join_record::Entity::find()
             .filter(join_record::Column::OmSessionId.eq(id.0))
