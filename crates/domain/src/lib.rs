@@ -8,10 +8,12 @@ mod asciicast;
 mod audit;
 mod control;
 mod login_limiter;
+mod named_share;
 mod records;
 mod role;
 mod session_end;
 mod session_overview;
+mod session_window;
 mod share;
 mod values;
 
@@ -23,6 +25,9 @@ pub use asciicast::{CastEvent, CastHeader, CastMarker, Utf8Stream, cast_marker, 
 pub use audit::{AUDIT_PAGE_SIZE, AuditKind, AuditOutcome, AuditPage, AuditQuery, AuditRecord};
 pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
+pub use named_share::{
+    MemberRecord, MySessionRecord, NotificationRecord, SessionUse, UserMatch, shared_title,
+};
 pub use records::{
     ApiTokenId, ApiTokenRecord, GrantId, GrantRecord, GrantedAccount, HostAccountId,
     HostAccountRecord, HostId, HostRecord, InvitationRecord, JoinRecord, NewApiToken, OmSessionId,
@@ -35,10 +40,14 @@ pub use session_end::SessionEnd;
 pub use session_overview::{
     LiveSessionOverview, PastSessionOverview, format_duration, format_size,
 };
+pub use session_window::{
+    ENDING_WARNING, MAX_SESSION_LENGTH, MIN_SESSION_LENGTH, OwnerAction, SessionStatus,
+    SessionWindow, WindowDue, WindowError,
+};
 pub use share::{INVITATION_ALPHABET, InvitationCode, JoinRefusal, ShareStatus, ShareValidity};
 pub use values::{
-    AccountLogin, Description, DisplayName, Fingerprint, HostAddress, NewPassword, Port,
-    ResourceName, UserName,
+    AccountLogin, Description, DisplayName, EmailAddress, Fingerprint, HostAddress, NewPassword,
+    Port, ResourceName, SessionTitle, ShareNote, UserName,
 };
 
 /// A value that failed validation: which form field, and why (lowercase,

@@ -128,8 +128,11 @@ pub struct OmSessionRecord {
     pub id: OmSessionId,
     pub account: GrantedAccount,
     pub creator: String,
+    pub title: String,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// The end of its window, RFC 3339, UTC.
+    pub ends_at: Option<String>,
     /// Why it ended, once it has: `(code, message)`.
     pub ended: Option<(String, String)>,
     /// The user looking at it.

@@ -30,10 +30,13 @@ pub enum SessionEnd {
     RecordingFailed,
     /// An administrator chose Terminate on the Sessions page.
     TerminatedByAdmin,
+    /// The end of the session's window came and its owner had not
+    /// extended it.
+    WindowOver,
 }
 
 impl SessionEnd {
-    pub const ALL: [SessionEnd; 12] = [
+    pub const ALL: [SessionEnd; 13] = [
         SessionEnd::ClosedByCreator,
         SessionEnd::CreatorGone,
         SessionEnd::ShellExited,
@@ -46,6 +49,7 @@ impl SessionEnd {
         SessionEnd::RecordingUnavailable,
         SessionEnd::RecordingFailed,
         SessionEnd::TerminatedByAdmin,
+        SessionEnd::WindowOver,
     ];
 
     pub fn code(&self) -> &'static str {
@@ -62,6 +66,7 @@ impl SessionEnd {
             SessionEnd::RecordingUnavailable => "R_500",
             SessionEnd::RecordingFailed => "R_507",
             SessionEnd::TerminatedByAdmin => "S_451",
+            SessionEnd::WindowOver => "S_410",
         }
     }
 
@@ -95,6 +100,9 @@ impl SessionEnd {
                 "The session was ended (R_507): writing its recording failed (is the disk full?), and no session runs unrecorded."
             }
             SessionEnd::TerminatedByAdmin => "The session was terminated by an administrator.",
+            SessionEnd::WindowOver => {
+                "The session ended: its scheduled time was over. Its owner can extend a session before it ends."
+            }
         }
     }
 

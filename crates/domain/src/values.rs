@@ -94,6 +94,58 @@ impl Description {
     }
 }
 
+string_value!(
+    /// What a session is for, shown on My Sessions: 1 to 100 characters.
+    SessionTitle
+);
+
+impl SessionTitle {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        bounded_text("title", value, 1, 100).map(Self)
+    }
+}
+
+string_value!(
+    /// Free text for the people a session is shared with: up to 1000
+    /// characters, may be empty.
+    ShareNote
+);
+
+impl ShareNote {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        bounded_text("note", value, 0, 1000).map(Self)
+    }
+}
+
+string_value!(
+    /// Where a user's notifications are mailed: `local@domain`, at most
+    /// 254 characters, no spaces.
+    EmailAddress
+);
+
+impl EmailAddress {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let value = value.trim();
+        let field = "email";
+        let well_formed = value.len() <= 254
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+            && value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        match well_formed {
+            true => Ok(Self(value.to_owned())),
+            false => Err(ValidationError::new(
+                field,
+                "must be an address like name@example.com",
+            )),
+        }
+    }
+}
+
 /// A password chosen for a Tandem user: 8 to 256 characters. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewPassword(String);
@@ -287,6 +339,40 @@ mod tests {
         assert!(UserName::parse("-alice").is_err());
         assert!(UserName::parse("al ice").is_err());
         assert!(UserName::parse(&"a".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn email_addresses_have_one_at_and_a_domain() {
+        assert_eq!(
+            EmailAddress::parse(" ann@example.com ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "a@b@c",
+            "a b@c.d",
+            "ann@.com",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad).unwrap_err().field,
+                "email",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn titles_and_notes_are_bounded_text() {
+        assert_eq!(
+            SessionTitle::parse("  Fix nginx ").unwrap().as_str(),
+            "Fix nginx"
+        );
+        assert_eq!(SessionTitle::parse("").unwrap_err().field, "title");
+        assert_eq!(ShareNote::parse("").unwrap().as_str(), "");
+        assert!(ShareNote::parse(&"x".repeat(1001)).is_err());
     }
 
     #[test]
