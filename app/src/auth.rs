@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::UserResource;
 use crate::error::{AppError, form_error};
+use crate::notifications::NotificationBell;
 
 /// What the browser knows of the signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +57,7 @@ pub async fn logout() -> Result<(), AppError> {
 
 /// Replaces the page, so every resource (the signed-in user first) is loaded
 /// afresh after signing in or out.
-fn reload_at(path: &str) {
+pub(crate) fn reload_at(path: &str) {
     if let Err(error) = window().location().set_href(path) {
         leptos::logging::error!("navigation failed: {error:?}");
     }
@@ -117,6 +118,8 @@ pub fn NavigationBar() -> impl IntoView {
                 {move || Suspend::new(async move {
                     user.await.ok().flatten().map(|user| view! {
                         <nav aria-label="Main">
+                            <span class="menu">"My Dashboard"</span>
+                            <a href="/my-sessions">"My Sessions"</a>
                             <span class="menu">"Operation"</span>
                             <a href="/operation/hosts">"Host Operations"</a>
                             <a href="/operation/past-sessions">"Past sessions"</a>
@@ -132,6 +135,7 @@ pub fn NavigationBar() -> impl IntoView {
                             })}
                         </nav>
                         <div class="who">
+                            <NotificationBell/>
                             <a href="/profile" aria-label="Profile">{user.display_name} " (" {user.username} ")"</a>
                             <ActionForm action=logout>
                                 <button type="submit">"Log out"</button>

@@ -10,6 +10,8 @@ pub mod cooperation;
 pub mod error;
 pub mod host_operations;
 pub mod invitation;
+pub mod my_sessions;
+pub mod notifications;
 pub mod player;
 pub mod profile;
 #[cfg(feature = "ssr")]
@@ -31,6 +33,7 @@ use crate::auth::{LoginPage, NavigationBar, SignedInUser, current_user};
 use crate::error::AppError;
 use crate::host_operations::HostOperationsPage;
 use crate::invitation::{InvitationPage, PendingInvitationPassword};
+use crate::my_sessions::MySessionsPage;
 use crate::player::{PastSessionsPage, PlayerPage};
 use crate::profile::ProfilePage;
 use crate::session_page::SessionPage;
@@ -90,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/operation/hosts"/> } ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/hosts") view=HostOperationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/my-sessions") view=MySessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions/:id") view=SessionPage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions/:id/play") view=PlayerPage ssr=SsrMode::Async/>
                     <Route path=path!("/operation/past-sessions") view=PastSessionsPage ssr=SsrMode::Async/>

@@ -1,5 +1,5 @@
-//! The profile page: who I am, my API tokens for the REST API, and the ids
-//! the API needs for the desktops I may use.
+//! The profile page: my email address for notifications, my API tokens for
+//! the REST API, and the ids the API needs for the desktops I may use.
 
 use domain::{ApiTokenRecord, ApiTokenStatus, GrantedAccount, NewApiToken};
 use leptos::prelude::*;
@@ -7,6 +7,21 @@ use leptos_meta::Title;
 
 use crate::error::{AppError, ErrorPage, form_error};
 use crate::host_operations::granted_accounts;
+
+#[server(endpoint = "own_email")]
+pub async fn own_email() -> Result<Option<String>, AppError> {
+    let actor = crate::server::current_actor().await?;
+    Ok(crate::server::services()?.own_email(&actor).await?)
+}
+
+/// Where notifications are mailed; empty removes the address.
+#[server(endpoint = "set_own_email")]
+pub async fn set_own_email(email: String) -> Result<(), AppError> {
+    let actor = crate::server::current_actor().await?;
+    Ok(crate::server::services()?
+        .set_own_email(&actor, &email)
+        .await?)
+}
 
 #[server(endpoint = "api_tokens")]
 pub async fn api_tokens() -> Result<Vec<ApiTokenRecord>, AppError> {
@@ -43,9 +58,27 @@ pub fn ProfilePage() -> impl IntoView {
         |_| api_tokens(),
     );
     let desktops = Resource::new(|| (), |_| granted_accounts());
+    let save_email = ServerAction::<SetOwnEmail>::new();
+    let email = Resource::new(move || save_email.version().get(), |_| own_email());
     view! {
         <Title text="Profile · Tandem"/>
         <h1>"Profile"</h1>
+        <section aria-label="Email">
+            <h2>"Email"</h2>
+            <p>"Where Tandem mails you when someone shares a session with you."</p>
+            <Transition>
+                {move || Suspend::new(async move {
+                    let current = email.await.ok().flatten().unwrap_or_default();
+                    view! {
+                        <ActionForm action=save_email>
+                            <label>"Email address" <input name="email" type="email" value=current/></label>
+                            <button type="submit">"Save email"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+            {form_error(save_email.value())}
+        </section>
         <section aria-label="API tokens">
             <h2>"API tokens"</h2>
             <p>"A token lets a program call Tandem's REST API as you, with exactly your permissions. Send it in the " <code>"X-Auth-Token"</code> " header; the API is described at " <a href="/v2/openapi.json">"/v2/openapi.json"</a> "."</p>

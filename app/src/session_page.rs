@@ -136,9 +136,10 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
     view! {
         <section class="session">
             <header class="session-header">
-                <h1>{format!("{}@{}", account.login, account.host_name)}</h1>
+                <h1>{record.title.clone()}</h1>
                 <span class="muted">
-                    {format!("{} · {}:{} · started {} by {}", account.project_name, account.address, account.port, record.started_at, record.creator)}
+                    {format!("{}@{} · {} · {}:{} · started {} by {}", account.login, account.host_name, account.project_name, account.address, account.port, record.started_at, record.creator)}
+                    {record.ends_at.clone().map(|end| format!(" · ends {end}"))}
                 </span>
                 <div class="session-actions">
                     {creator.then(|| view! {
@@ -166,6 +167,9 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
                 </div>
             </header>
             {form_error(exit.value())}
+            {move || ending_warning(live.panel, creator).filter(|_| status.get().is_open()).map(|warning| view! {
+                <p class="warning" role="alert" aria-label="Session ending">{warning}</p>
+            })}
             <p class="terminal-status" role="status" aria-label="Session status">
                 {move || match status.get() {
                     TerminalStatus::Connecting => "Connecting…".to_owned(),
@@ -187,4 +191,20 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The warning everyone in sees in the last minutes of the window.
+fn ending_warning(panel: RwSignal<Option<Panel>>, owner: bool) -> Option<String> {
+    panel.with(|panel| {
+        let panel = panel.as_ref().filter(|panel| panel.ending_soon)?;
+        let end = panel.ends_at.as_deref().unwrap_or("soon");
+        Some(match owner {
+            true => format!(
+                "This session ends at {end}, in less than five minutes. Extend it on My Sessions to keep it open."
+            ),
+            false => format!(
+                "This session ends at {end}, in less than five minutes; its owner can extend it."
+            ),
+        })
+    })
 }

@@ -139,6 +139,27 @@ struct Settings {
         global = true
     )]
     control_request_timeout_secs: u64,
+    /// Minutes a session opened with Login may run; its owner can extend it.
+    #[arg(
+        long,
+        env = "TANDEM_SESSION_MINUTES",
+        default_value_t = 480,
+        global = true
+    )]
+    session_minutes: u64,
+    /// The SMTP server notifications are mailed through, e.g.
+    /// `smtp://127.0.0.1:25`, `smtp://user:pass@mail.example.com:587?tls=required`
+    /// or `smtps://mail.example.com`. No email is sent without it.
+    #[arg(long, env = "TANDEM_SMTP_URL", hide_env_values = true, global = true)]
+    smtp_url: Option<String>,
+    /// The sender of Tandem's email.
+    #[arg(
+        long,
+        env = "TANDEM_MAIL_FROM",
+        default_value = "Tandem <tandem@localhost>",
+        global = true
+    )]
+    mail_from: String,
 }
 
 impl Settings {
@@ -160,6 +181,9 @@ impl Settings {
             keepalive_max: self.keepalive_max.max(1),
             reconnect_grace: Duration::from_secs(self.reconnect_grace_secs),
             control_request_timeout: Duration::from_secs(self.control_request_timeout_secs.max(1)),
+            session_length: Duration::from_secs(self.session_minutes * 60),
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
             ..Config::with_data_dir(&self.data_dir)
         }
     }

@@ -19,11 +19,16 @@ pub async fn create_user(
     display_name: String,
     role: String,
     password: String,
+    email: Option<String>,
 ) -> Result<(), AppError> {
     let (_, admin) = crate::server::current_admin().await?;
-    crate::server::services()?
+    let services = crate::server::services()?;
+    let id = services
         .create_user(admin, &username, &display_name, &role, &password)
         .await?;
+    if let Some(email) = email.filter(|email| !email.trim().is_empty()) {
+        services.set_user_email(admin, id, &email).await?;
+    }
     Ok(())
 }
 
@@ -33,9 +38,16 @@ pub async fn update_user(
     display_name: String,
     role: String,
     password: String,
+    email: Option<String>,
 ) -> Result<(), AppError> {
     let (actor, admin) = crate::server::current_admin().await?;
-    crate::server::services()?
+    let services = crate::server::services()?;
+    if let Some(email) = email {
+        services
+            .set_user_email(admin, domain::UserId(id), &email)
+            .await?;
+    }
+    services
         .update_user(
             admin,
             &actor,
@@ -76,6 +88,7 @@ pub fn UsersPage() -> impl IntoView {
                             <ActionForm action=create>
                                 <label>"Username" <input name="username" required/></label>
                                 <label>"Display name" <input name="display_name" required/></label>
+                                <label>"Email (optional)" <input name="email" type="email"/></label>
                                 <label>"Role" <RoleSelect selected=Role::Operator/></label>
                                 <label>"Password" <input name="password" type="password" autocomplete="new-password" required/></label>
                                 <button type="submit">"Create user"</button>
@@ -85,12 +98,13 @@ pub fn UsersPage() -> impl IntoView {
                         {form_error(update.value())}
                         {form_error(toggle.value())}
                         <table>
-                            <thead><tr><th>"Username"</th><th>"Display name"</th><th>"Role"</th><th>"Status"</th><th>"Edit"</th></tr></thead>
+                            <thead><tr><th>"Username"</th><th>"Display name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Edit"</th></tr></thead>
                             <tbody>
                                 {users.into_iter().map(|user| view! {
                                     <tr>
                                         <td>{user.username.clone()}</td>
                                         <td>{user.display_name.clone()}</td>
+                                        <td>{user.email.clone()}</td>
                                         <td>{user.role.as_str()}</td>
                                         <td><StatusToggle action=toggle kind=Disableable::User id=user.id.0 disabled=user.disabled/></td>
                                         <td>
@@ -99,6 +113,7 @@ pub fn UsersPage() -> impl IntoView {
                                                 <ActionForm action=update>
                                                     <input type="hidden" name="id" value=user.id.0/>
                                                     <label>"Display name" <input name="display_name" value=user.display_name required/></label>
+                                                    <label>"Email" <input name="email" type="email" value=user.email/></label>
                                                     <label>"Role" <RoleSelect selected=user.role/></label>
                                                     <label>"New password" <input name="password" type="password" autocomplete="new-password" placeholder="unchanged"/></label>
                                                     <button type="submit">"Save"</button>

@@ -9,6 +9,7 @@ mod m20261125_000003_shares;
 mod m20261125_000004_api_tokens;
 mod m20261125_000005_recordings;
 mod m20261201_000006_audit_events;
+mod m20261202_000007_windows_and_named_shares;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_api_tokens::Migration),
             Box::new(m20261125_000005_recordings::Migration),
             Box::new(m20261201_000006_audit_events::Migration),
+            Box::new(m20261202_000007_windows_and_named_shares::Migration),
         ]
     }
 }

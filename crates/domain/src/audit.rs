@@ -69,6 +69,19 @@ audit_kinds! {
     SessionMonitored => "session_monitored",
     /// An admin ended a live session.
     SessionTerminated => "session_terminated",
+    /// The detail is the start of the window.
+    SessionScheduled => "session_scheduled",
+    /// The detail is the new end of the window.
+    SessionExtended => "session_extended",
+    /// The owner cancelled a scheduled session.
+    SessionCancelled => "session_cancelled",
+    /// The owner added a user by name (object `user:N`); the detail is the
+    /// Session Use answer when they are outside the session's project.
+    SessionSharedWith => "session_shared_with",
+    /// The owner took a user off the Shared with list.
+    MemberRemoved => "member_removed",
+    /// The owner confirmed their password to search all users.
+    UserSearchWidened => "user_search_widened",
     /// Anything refused for want of permission (or of a valid API token).
     AccessDenied => "access_denied",
 }

@@ -202,13 +202,20 @@ impl Control {
         true
     }
 
-    /// Rule 8: Cancel share forces every invited user out, control returns
-    /// to the creator and pending requests lapse. Returns who was forced
-    /// out.
-    pub fn cancel_share(&mut self) -> Vec<UserId> {
-        self.controller = self.creator;
-        self.requests.clear();
-        std::mem::take(&mut self.invited)
+    /// Rule 8: Cancel share forces every invited user out, except those
+    /// who `stay` (users the owner added by name, who did not come in
+    /// through the invitation); control returns to the creator from anyone
+    /// forced out, and their requests lapse. Returns who was forced out.
+    pub fn cancel_share(&mut self, stays: impl Fn(UserId) -> bool) -> Vec<UserId> {
+        let (kept, forced_out): (Vec<_>, Vec<_>) =
+            self.invited.iter().partition(|user| stays(**user));
+        self.invited = kept;
+        if forced_out.contains(&self.controller) {
+            self.controller = self.creator;
+        }
+        self.requests
+            .retain(|request| !forced_out.contains(&request.requester));
+        forced_out
     }
 
     /// Rule 3: requests unanswered for the request timeout at `now` lapse.
@@ -450,7 +457,7 @@ mod tests {
         control.request(ALICE, now).unwrap();
         control.agree(CREATOR, ALICE).unwrap();
         control.request(BOB, now).unwrap();
-        assert_eq!(control.cancel_share(), vec![ALICE, BOB]);
+        assert_eq!(control.cancel_share(|_| false), vec![ALICE, BOB]);
         assert_eq!(control.controller(), CREATOR);
         assert!(control.requests().is_empty());
         assert!(!control.is_in(ALICE) && !control.is_in(BOB));
@@ -459,5 +466,17 @@ mod tests {
             Err(ControlError::NoSuchRequest)
         );
         assert!(!control.may_type(ALICE));
+    }
+
+    #[test]
+    fn rule_8_spares_users_added_by_name() {
+        let (mut control, now) = shared();
+        control.request(ALICE, now).unwrap();
+        control.agree(CREATOR, ALICE).unwrap();
+        control.request(BOB, now).unwrap();
+        assert_eq!(control.cancel_share(|user| user == ALICE), vec![BOB]);
+        assert!(control.is_in(ALICE) && !control.is_in(BOB));
+        assert_eq!(control.controller(), ALICE);
+        assert!(control.requests().is_empty());
     }
 }

@@ -37,6 +37,7 @@ pub struct UserRecord {
     pub id: UserId,
     pub username: String,
     pub display_name: String,
+    pub email: Option<String>,
     pub role: Role,
     pub disabled: bool,
 }

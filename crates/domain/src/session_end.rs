@@ -33,10 +33,13 @@ pub enum SessionEnd {
     /// The end of the session's window came and its owner had not
     /// extended it.
     WindowOver,
+    /// A scheduled session's owner no longer held the grant (or was
+    /// disabled) when its start came.
+    NotPermitted,
 }
 
 impl SessionEnd {
-    pub const ALL: [SessionEnd; 13] = [
+    pub const ALL: [SessionEnd; 14] = [
         SessionEnd::ClosedByCreator,
         SessionEnd::CreatorGone,
         SessionEnd::ShellExited,
@@ -50,6 +53,7 @@ impl SessionEnd {
         SessionEnd::RecordingFailed,
         SessionEnd::TerminatedByAdmin,
         SessionEnd::WindowOver,
+        SessionEnd::NotPermitted,
     ];
 
     pub fn code(&self) -> &'static str {
@@ -67,6 +71,7 @@ impl SessionEnd {
             SessionEnd::RecordingFailed => "R_507",
             SessionEnd::TerminatedByAdmin => "S_451",
             SessionEnd::WindowOver => "S_410",
+            SessionEnd::NotPermitted => "S_403",
         }
     }
 
@@ -100,6 +105,9 @@ impl SessionEnd {
                 "The session was ended (R_507): writing its recording failed (is the disk full?), and no session runs unrecorded."
             }
             SessionEnd::TerminatedByAdmin => "The session was terminated by an administrator.",
+            SessionEnd::NotPermitted => {
+                "The session did not start (S_403): its owner no longer holds the grant on the host account."
+            }
             SessionEnd::WindowOver => {
                 "The session ended: its scheduled time was over. Its owner can extend a session before it ends."
             }
@@ -111,9 +119,11 @@ impl SessionEnd {
     }
 
     /// Whether the session failed rather than ended normally: the host
-    /// (`T_`) or its recording (`R_`) failed.
+    /// (`T_`) or its recording (`R_`) failed, or it could not start.
     pub fn is_failure(&self) -> bool {
-        self.code().starts_with("T_") || self.code().starts_with("R_")
+        self.code().starts_with("T_")
+            || self.code().starts_with("R_")
+            || *self == SessionEnd::NotPermitted
     }
 }
 

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; the server refuses other versions.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The largest frame either side accepts. A paste bigger than this is split
 /// by the client; anything bigger from a client closes its socket.
@@ -78,6 +78,10 @@ pub struct Panel {
     /// Display names of the administrators watching right now (read-only,
     /// not participants), so that everyone in knows they are watched.
     pub monitors: Vec<String>,
+    /// The end of the session's window, RFC 3339, UTC.
+    pub ends_at: Option<String>,
+    /// Whether the end is near enough to warn everyone.
+    pub ending_soon: bool,
 }
 
 impl Panel {

@@ -40,6 +40,12 @@ pub struct Config {
     /// recording off. Only the terminal benchmark clears it, to measure
     /// what recording costs.
     pub record_sessions: bool,
+    /// The window of a session opened with Login.
+    pub session_length: Duration,
+    /// Where notifications are mailed through; `None` sends no email.
+    pub smtp_url: Option<String>,
+    /// The sender of Tandem's email.
+    pub mail_from: String,
 }
 
 impl Config {
@@ -60,6 +66,9 @@ impl Config {
             reconnect_grace: Duration::from_secs(30),
             control_request_timeout: domain::REQUEST_TIMEOUT,
             record_sessions: true,
+            session_length: Duration::from_secs(8 * 3600),
+            smtp_url: None,
+            mail_from: "Tandem <tandem@localhost>".to_owned(),
         }
     }
 

@@ -12,6 +12,10 @@ mod error;
 mod grants;
 mod host_accounts;
 mod hosts;
+mod mail;
+mod my_sessions;
+mod named_shares;
+mod notifications;
 mod om_sessions;
 pub use hosts::{FetchedHostKey, HostForm};
 mod passwords;
@@ -21,6 +25,7 @@ mod recordings;
 mod remote_assistance;
 mod secrets;
 mod session_admin;
+mod session_clock;
 mod shares;
 mod terminal;
 mod users;
@@ -36,6 +41,7 @@ pub use access::{Actor, Admin};
 pub use api_tokens::TokenRejection;
 pub use config::Config;
 pub use error::ServiceError;
+pub use named_shares::NamedShare;
 pub use recordings::Recording;
 pub use remote_assistance::ShareSpaceOptions;
 pub use secrets::SecretBox;
@@ -54,6 +60,8 @@ pub struct Services {
     /// Failed invitation codes and passwords, like `login_limiter`.
     invitation_limiter: Arc<Mutex<LoginLimiter>>,
     live: Arc<terminal::LiveSessions>,
+    /// `None` unless SMTP is configured.
+    mailer: Option<Arc<mail::Mailer>>,
 }
 
 impl Services {
@@ -69,8 +77,15 @@ impl Services {
         let db = db::connect_and_migrate(&config.database_url())
             .await
             .context("opening the database")?;
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Arc::new(
+                mail::Mailer::new(url, &config.mail_from).context("setting up email")?,
+            )),
+            None => None,
+        };
         let services = Self {
             db,
+            mailer,
             login_limiter: Arc::new(Mutex::new(LoginLimiter::new(config.login_limits))),
             invitation_limiter: Arc::new(Mutex::new(LoginLimiter::new(config.login_limits))),
             secrets: Arc::new(secrets),
@@ -81,6 +96,7 @@ impl Services {
             .close_orphaned_sessions()
             .await
             .map_err(|error| anyhow::anyhow!("closing sessions of a previous run: {error:?}"))?;
+        services.spawn_clock();
         let first_admin = services
             .ensure_first_admin()
             .await

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use db::entities::{host, host_account, om_session, user};
 use domain::{
-    AuditKind, CastHeader, Fingerprint, HostAccountId, HostAddress, OmSessionId, OmSessionRecord,
-    Port, SecretKind, SessionEnd, UserId,
+    AuditKind, CastHeader, Fingerprint, GrantedAccount, HostAccountId, HostAddress, OmSessionId,
+    OmSessionRecord, Port, SecretKind, SessionEnd, SessionStatus, SessionTitle, SessionWindow,
+    UserId,
 };
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -22,31 +23,96 @@ use crate::{Actor, ServiceError, Services};
 const INITIAL_COLS: u16 = 80;
 const INITIAL_ROWS: u16 = 24;
 
-const ACTIVE: &str = "active";
-
 impl Services {
-    /// Opens a session through a host account granted to the actor. The SSH
-    /// connection is made in the background; its outcome reaches the
-    /// session page over the terminal socket.
+    /// Login: opens a session now through a host account granted to the
+    /// actor, with the default window. The SSH connection is made in the
+    /// background; its outcome reaches the session page over the terminal
+    /// socket.
     pub async fn start_session(
         &self,
         actor: &Actor,
         account_id: HostAccountId,
     ) -> Result<OmSessionId, ServiceError> {
         let account = self.granted_account(actor, account_id).await?;
-        let target = self.shell_target(account_id).await?;
-        let started_at = Utc::now();
+        let window = SessionWindow::immediate(Utc::now(), self.session_length()?)?;
+        let title = format!("{}@{}", account.login, account.host_name);
+        let id = self
+            .insert_session(actor, account_id, &title, window, SessionStatus::Active)
+            .await?;
+        self.launch(actor, id, &account, window).await?;
+        Ok(id)
+    }
+
+    /// Schedules a session on a granted host account for a future window.
+    /// It stays Scheduled until its start, when the clock opens it.
+    pub async fn schedule_session(
+        &self,
+        actor: &Actor,
+        account_id: HostAccountId,
+        title: &str,
+        start: DateTime<Utc>,
+        length: chrono::Duration,
+    ) -> Result<OmSessionId, ServiceError> {
+        let account = self.granted_account(actor, account_id).await?;
+        let title = SessionTitle::parse(title)?;
+        let window = SessionWindow::scheduled(Utc::now(), start, length)?;
+        let id = self
+            .insert_session(
+                actor,
+                account_id,
+                title.as_str(),
+                window,
+                SessionStatus::Scheduled,
+            )
+            .await?;
+        let scheduled = AuditEntry::by(actor, AuditKind::SessionScheduled)
+            .session(id)
+            .host(account.host_id);
+        self.audit(scheduled.detail(window.start.to_rfc3339()))
+            .await;
+        tracing::info!(session = %id, user = %actor.username, start = %window.start, "session scheduled");
+        Ok(id)
+    }
+
+    /// The window of an immediate session.
+    fn session_length(&self) -> Result<chrono::Duration, ServiceError> {
+        chrono::Duration::from_std(self.config.session_length)
+            .map_err(|error| ServiceError::Internal(error.into()))
+    }
+
+    async fn insert_session(
+        &self,
+        owner: &Actor,
+        account_id: HostAccountId,
+        title: &str,
+        window: SessionWindow,
+        status: SessionStatus,
+    ) -> Result<OmSessionId, ServiceError> {
         let row = om_session::ActiveModel {
-            creator_id: Set(actor.id.0),
+            creator_id: Set(owner.id.0),
             host_account_id: Set(account_id.0),
-            state: Set(ACTIVE.to_owned()),
-            started_at: Set(started_at),
+            title: Set(title.to_owned()),
+            state: Set(status.as_str().to_owned()),
+            started_at: Set(window.start),
+            ends_at: Set(Some(window.end)),
             ..Default::default()
         }
         .insert(&self.db)
         .await?;
-        let id = OmSessionId(row.id);
-        let started = AuditEntry::by(actor, AuditKind::SessionStarted)
+        Ok(OmSessionId(row.id))
+    }
+
+    /// Opens the recording, the live session and, in the background, the
+    /// shell of a session that is now active.
+    pub(crate) async fn launch(
+        &self,
+        owner: &Actor,
+        id: OmSessionId,
+        account: &GrantedAccount,
+        window: SessionWindow,
+    ) -> Result<(), ServiceError> {
+        let target = self.shell_target(account.host_account_id).await?;
+        let started = AuditEntry::by(owner, AuditKind::SessionStarted)
             .session(id)
             .host(account.host_id);
         self.audit(started.detail(format!("{}@{}", account.login, account.host_name)))
@@ -54,26 +120,27 @@ impl Services {
         let header = CastHeader {
             width: INITIAL_COLS,
             height: INITIAL_ROWS,
-            timestamp: started_at.timestamp(),
+            timestamp: Utc::now().timestamp(),
             title: format!(
                 "{} on {}@{}",
-                actor.display_name, account.login, account.host_name
+                owner.display_name, account.login, account.host_name
             ),
             term: gateway::TERM.to_owned(),
         };
         let writer = match self.config.record_sessions {
-            true => Some(self.open_recording(actor, id, &header).await?),
+            true => Some(self.open_recording(owner, id, &header).await?),
             false => None,
         };
         let (recorder, recorded) = Recorder::channel();
         let (session, commands) = LiveSession::new(
             id,
-            (actor.id, actor.display_name.clone()),
+            (owner.id, owner.display_name.clone()),
             INITIAL_COLS,
             INITIAL_ROWS,
             self.config.control_request_timeout,
             recorder,
         );
+        session.set_window(window, false);
         if let Some(writer) = writer {
             let services = self.clone();
             session.set_recording_task(tokio::spawn(async move {
@@ -89,9 +156,9 @@ impl Services {
             }));
         }
         self.live.insert(session.clone());
-        tracing::info!(session = %id, user = %actor.username, account = %account_id, "session started");
+        tracing::info!(session = %id, user = %owner.username, account = %account.host_account_id, "session started");
         tokio::spawn(self.clone().run_session(session, target, commands));
-        Ok(id)
+        Ok(())
     }
 
     /// Creates the session's recording file and stores where it is; when it
@@ -184,7 +251,7 @@ impl Services {
         }
     }
 
-    async fn audit_end(&self, creator: UserId, id: OmSessionId, end: &SessionEnd) {
+    pub(crate) async fn audit_end(&self, creator: UserId, id: OmSessionId, end: &SessionEnd) {
         let entry = AuditEntry::concerning(creator, AuditKind::SessionEnded)
             .session(id)
             .detail(end.code());
@@ -196,10 +263,14 @@ impl Services {
         .await;
     }
 
-    async fn store_end(&self, id: OmSessionId, end: &SessionEnd) -> Result<(), sea_orm::DbErr> {
+    pub(crate) async fn store_end(
+        &self,
+        id: OmSessionId,
+        end: &SessionEnd,
+    ) -> Result<(), sea_orm::DbErr> {
         let row = om_session::ActiveModel {
             id: Set(id.0),
-            state: Set(if end.is_failure() { "failed" } else { "ended" }.to_owned()),
+            state: Set(ended_status(end).as_str().to_owned()),
             ended_at: Set(Some(Utc::now())),
             end_reason: Set(Some(end.code().to_owned())),
             ..Default::default()
@@ -224,16 +295,19 @@ impl Services {
     }
 
     /// Marks sessions left active by a previous run as ended: their shells
-    /// died with that process.
+    /// died with that process. Scheduled ones wait for the clock.
     pub(crate) async fn close_orphaned_sessions(&self) -> Result<(), ServiceError> {
         om_session::Entity::update_many()
-            .col_expr(om_session::Column::State, "ended".into())
+            .col_expr(
+                om_session::Column::State,
+                SessionStatus::Ended.as_str().into(),
+            )
             .col_expr(om_session::Column::EndedAt, Utc::now().into())
             .col_expr(
                 om_session::Column::EndReason,
                 SessionEnd::ServerStopped.code().into(),
             )
-            .filter(om_session::Column::State.eq(ACTIVE))
+            .filter(om_session::Column::State.eq(SessionStatus::Active.as_str()))
             .exec(&self.db)
             .await?;
         Ok(())
@@ -302,8 +376,9 @@ impl Services {
     }
 
     /// The session as its page shows it: to its creator, and to invited
-    /// users while they are in it; to either only while they hold the grant.
-    /// Admins see any session without a grant, as monitors when not in it.
+    /// users while they are in it, while they hold the grant; to users its
+    /// owner added by name. Admins see any session without a grant, as
+    /// monitors when not in it.
     pub async fn session_record(
         &self,
         actor: &Actor,
@@ -316,15 +391,19 @@ impl Services {
         let viewer_is_creator = row.creator_id == actor.id.0;
         let live = self.live.get(id);
         let invited = live.as_ref().is_some_and(|session| session.is_in(actor.id));
+        let member = self.is_member(actor.id, id).await?;
         let viewer_is_monitor =
-            match crate::session_admin::viewing(viewer_is_creator || invited, actor.role) {
+            match crate::session_admin::viewing(viewer_is_creator || invited || member, actor.role)
+            {
                 Some(viewing) => viewing == crate::session_admin::Viewing::Monitor,
                 None => {
                     let object = format!("session:{id}");
                     return Err(self.deny(actor, object, ServiceError::Forbidden).await);
                 }
             };
-        let account = match viewer_is_monitor {
+        // Users added by name work in the session without a grant of
+        // their own, as monitors watch it.
+        let account = match viewer_is_monitor || (member && !viewer_is_creator) {
             true => {
                 self.session_account(HostAccountId(row.host_account_id))
                     .await?
@@ -352,7 +431,9 @@ impl Services {
             id,
             account,
             creator,
+            title: row.title,
             started_at: row.started_at.to_rfc3339(),
+            ends_at: row.ends_at.map(|end| end.to_rfc3339()),
             ended,
             viewer: actor.id,
             viewer_is_creator,
@@ -395,5 +476,13 @@ impl Services {
         for session in self.live.all() {
             self.end_session(session.id, end.clone()).await;
         }
+    }
+}
+
+/// How a session that ended for `end` is stored.
+pub(crate) fn ended_status(end: &SessionEnd) -> SessionStatus {
+    match end.is_failure() {
+        true => SessionStatus::Failed,
+        false => SessionStatus::Ended,
     }
 }

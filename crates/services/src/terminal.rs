@@ -8,13 +8,13 @@
 //! behind the channel is dropped from it and resynchronised from a fresh
 //! snapshot, so a slow viewer never slows the shell or anyone else.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use domain::{Control, OmSessionId, SessionEnd, UserId};
+use domain::{Control, OmSessionId, SessionEnd, SessionWindow, UserId};
 use gateway::ShellCommand;
 use protocol::{ServerEvent, ServerMsg};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -105,6 +105,11 @@ struct State {
     attach_generation: u64,
     /// Who was in and who had control at the last recorded change.
     recorded: Roster,
+    /// Participants the owner added by name: Cancel share leaves them in.
+    members: HashSet<UserId>,
+    /// The session's window, and whether its end is near.
+    window: Option<SessionWindow>,
+    ending_soon: bool,
 }
 
 /// An administrator watching a session, and how many sockets they have
@@ -241,6 +246,9 @@ impl LiveSession {
             monitors: Vec::new(),
             attach_generation: 0,
             recorded,
+            members: HashSet::new(),
+            window: None,
+            ending_soon: false,
         };
         let (panel, _) = watch::channel(panel(&state));
         let session = Arc::new(Self {
@@ -525,6 +533,8 @@ fn panel(state: &State) -> Frame {
             .iter()
             .map(|monitor| state.name(monitor.user))
             .collect(),
+        ends_at: state.window.map(|window| window.end.to_rfc3339()),
+        ending_soon: state.ending_soon,
     }))
 }
 

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use chrono::Utc;
 use db::entities::user;
-use domain::{AuditKind, DisplayName, NewPassword, Role, UserId, UserName, UserRecord};
+use domain::{
+    AuditKind, DisplayName, EmailAddress, NewPassword, Role, UserId, UserName, UserRecord,
+};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use sea_orm::{
@@ -206,6 +208,47 @@ impl Services {
         Ok(())
     }
 
+    /// An admin sets a user's email address; empty removes it.
+    pub async fn set_user_email(
+        &self,
+        admin: Admin,
+        id: UserId,
+        email: &str,
+    ) -> Result<(), ServiceError> {
+        self.find_user(admin, id).await?;
+        self.store_email(id, email).await?;
+        self.audit_change(admin, AuditKind::UserChanged, "user", id, "email")
+            .await;
+        Ok(())
+    }
+
+    /// A user sets their own email address on their profile.
+    pub async fn set_own_email(&self, actor: &Actor, email: &str) -> Result<(), ServiceError> {
+        self.store_email(actor.id, email).await
+    }
+
+    pub async fn own_email(&self, actor: &Actor) -> Result<Option<String>, ServiceError> {
+        Ok(user::Entity::find_by_id(actor.id.0)
+            .one(&self.db)
+            .await?
+            .and_then(|user| user.email))
+    }
+
+    async fn store_email(&self, id: UserId, email: &str) -> Result<(), ServiceError> {
+        let email = match email.trim() {
+            "" => None,
+            given => Some(EmailAddress::parse(given)?.into_inner()),
+        };
+        user::ActiveModel {
+            id: Set(id.0),
+            email: Set(email),
+            ..Default::default()
+        }
+        .update(&self.db)
+        .await?;
+        Ok(())
+    }
+
     pub async fn list_users(&self, _admin: Admin) -> Result<Vec<UserRecord>, ServiceError> {
         let users = user::Entity::find()
             .order_by_asc(user::Column::Username)
@@ -256,6 +299,7 @@ fn user_record(user: user::Model) -> Result<UserRecord, ServiceError> {
         role: stored_role(&user)?,
         username: user.username,
         display_name: user.display_name,
+        email: user.email,
         disabled: user.disabled,
     })
 }

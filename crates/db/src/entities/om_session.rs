@@ -10,9 +10,15 @@ pub struct Model {
     pub id: i64,
     pub creator_id: i64,
     pub host_account_id: i64,
-    /// `active`, `ended` or `failed`.
+    /// A `SessionStatus`: `scheduled`, `active`, `ended`, `failed` or
+    /// `cancelled`.
     pub state: String,
+    /// The start of the session's window: when it started, or when it is
+    /// scheduled to.
     pub started_at: DateTimeUtc,
+    /// The end of its window; `None` for sessions from before windows.
+    pub ends_at: Option<DateTimeUtc>,
+    pub title: String,
     pub ended_at: Option<DateTimeUtc>,
     /// The `SessionEnd` code, once it is over.
     pub end_reason: Option<String>,

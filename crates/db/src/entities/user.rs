@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub username: String,
     pub display_name: String,
+    /// Where notifications are mailed, when SMTP is configured.
+    pub email: Option<String>,
     /// `admin` or `operator`.
     pub role: String,
     /// An argon2id PHC string.

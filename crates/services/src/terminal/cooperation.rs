@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use domain::{ControlError, UserId};
+use domain::{ControlError, SessionWindow, UserId};
 use protocol::ServerEvent;
 
 use super::{Frame, LiveSession, State};
@@ -71,6 +71,49 @@ impl LiveSession {
         .unwrap_or(false)
     }
 
+    /// A user the owner added by name comes in (View on My Sessions).
+    /// Returns false when they were already in.
+    pub(crate) fn enter_as_member(&self, user: UserId, name: String) -> bool {
+        self.change(|state| {
+            state.members.insert(user);
+            state.names.insert(user, name);
+            Ok(state.control.enter(user))
+        })
+        .unwrap_or(false)
+    }
+
+    /// The owner took a user off the session's Shared with list: if they
+    /// are in, they are forced out. Returns whether they were in.
+    pub(crate) fn remove_member(&self, user: UserId) -> bool {
+        let removed = self.change(|state| {
+            state.members.remove(&user);
+            match state.control.leave(user) {
+                true => Ok(()),
+                false => Err(ControlError::NotInSession),
+            }
+        });
+        if removed.is_ok() {
+            self.force_out(user, "The owner removed you from this session.");
+        }
+        removed.is_ok()
+    }
+
+    /// The session's window moved or its end came near; everyone's panel
+    /// shows it.
+    pub(crate) fn set_window(&self, window: SessionWindow, ending_soon: bool) {
+        let mut state = self.lock();
+        if state.window == Some(window) && state.ending_soon == ending_soon {
+            return;
+        }
+        state.window = Some(window);
+        state.ending_soon = ending_soon;
+        self.publish_panel(&mut state);
+    }
+
+    pub(crate) fn window(&self) -> Option<SessionWindow> {
+        self.lock().window
+    }
+
     /// An invited user's Exit session. Their browsers are told and close.
     pub(crate) fn leave(&self, user: UserId) -> bool {
         let left = self.change(|state| {
@@ -94,7 +137,8 @@ impl LiveSession {
         let forced_out = self
             .change(|state| {
                 state.shared = false;
-                Ok(state.control.cancel_share())
+                let members = &state.members;
+                Ok(state.control.cancel_share(|user| members.contains(&user)))
             })
             .unwrap_or_default();
         for user in &forced_out {
