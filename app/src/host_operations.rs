@@ -84,7 +84,7 @@ pub fn HostOperationsPage() -> impl IntoView {
                 <ActionForm action=schedule>
                     <input type="hidden" name="host_account_id" value=id/>
                     <label>"Title" <input name="title" value=label.clone() required/></label>
-                    <label>"Start (UTC)" <input name="start" type="datetime-local" required/></label>
+                    <label>"Start (UTC)" <input name="start" type="datetime-local" step="1" required/></label>
                     <label>"Duration"
                         <select name="minutes">
                             {LENGTHS.map(|(minutes, text)| view! {

@@ -234,6 +234,8 @@ mod tests {
                 requests: vec![9],
                 shared: true,
                 monitors: vec!["Root".to_owned()],
+                ends_at: Some("2026-12-02T10:00:00+00:00".to_owned()),
+                ending_soon: true,
             })),
             ServerMsg::Event(ServerEvent::Left {
                 message: "bye".to_owned(),

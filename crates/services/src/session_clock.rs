@@ -41,10 +41,9 @@ impl Services {
             let id = OmSessionId(row.id);
             match window_of(&row).due(SessionStatus::Scheduled, now) {
                 Some(WindowDue::Start) => self.start_scheduled(row).await?,
-                Some(WindowDue::End) => {
-                    if self.leave_scheduled(id, SessionStatus::Ended).await? {
-                        self.store_end(id, &SessionEnd::WindowOver).await?;
-                    }
+                // Tandem was down for its whole window.
+                Some(WindowDue::End) if self.leave_scheduled(id, SessionStatus::Ended).await? => {
+                    self.store_end(id, &SessionEnd::WindowOver).await?;
                 }
                 _ => {}
             }
