@@ -5,6 +5,7 @@
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen in Cargo.lock
 ASCIINEMA_VERSION=2.4.0
+AIOSMTPD_VERSION=1.4.6
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -56,17 +57,34 @@ ensure_build_tools() {
   export PATH="$PWD/node_modules/.bin:$PATH"
 }
 
-# The asciinema CLI from PyPI, in its own virtual environment under target/,
-# for the tests that play recordings. Exports TANDEM_ASCIINEMA.
+# A package from PyPI in a virtual environment of its own under
+# target/tools/<name>, replacing whatever was there.
+install_pypi_tool() {
+  local venv="$PWD/target/tools/$1" requirement="$2"
+  ensure_debian_packages python3 python3
+  python3 -c 'import venv, ensurepip' 2>/dev/null || install_debian_packages python3-venv
+  step "Installing $requirement from PyPI"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement"
+}
+
+# The asciinema CLI, for the tests that play recordings. Exports
+# TANDEM_ASCIINEMA.
 ensure_asciinema() {
   local venv="$PWD/target/tools/asciinema"
   if [ "$("$venv/bin/asciinema" --version 2>/dev/null)" != "asciinema $ASCIINEMA_VERSION" ]; then
-    ensure_debian_packages python3 python3
-    python3 -c 'import venv, ensurepip' 2>/dev/null || install_debian_packages python3-venv
-    step "Installing asciinema $ASCIINEMA_VERSION from PyPI"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "asciinema==$ASCIINEMA_VERSION"
+    install_pypi_tool asciinema "asciinema==$ASCIINEMA_VERSION"
   fi
   export TANDEM_ASCIINEMA="$venv/bin/asciinema"
+}
+
+# The aiosmtpd SMTP server, for the tests that send email through a real
+# SMTP server. Exports TANDEM_SMTP_PYTHON, the environment's python.
+ensure_smtp_server() {
+  local venv="$PWD/target/tools/aiosmtpd"
+  if [ "$("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" != "$AIOSMTPD_VERSION" ]; then
+    install_pypi_tool aiosmtpd "aiosmtpd==$AIOSMTPD_VERSION"
+  fi
+  export TANDEM_SMTP_PYTHON="$venv/bin/python"
 }

@@ -87,6 +87,8 @@ pub fn JoinWithCode() -> impl IntoView {
             </form>
         </section>
     }
+    // Erased: the pages that embed it are deep enough already.
+    .into_any()
 }
 
 #[component]

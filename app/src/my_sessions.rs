@@ -200,11 +200,13 @@ pub fn MySessionsPage() -> impl IntoView {
         <Title text="My Sessions · Tandem"/>
         <h1>"My Sessions"</h1>
         <JoinWithCode/>
-        {form_error(extend.value())}
-        {form_error(stop.value())}
-        {form_error(cancel.value())}
-        {form_error(remove.value())}
-        {form_error(view_action.value())}
+        {view! {
+            {form_error(extend.value())}
+            {form_error(stop.value())}
+            {form_error(cancel.value())}
+            {form_error(remove.value())}
+            {form_error(view_action.value())}
+        }.into_any()}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match sessions.await {
@@ -308,6 +310,7 @@ fn SessionRow(
             <td class="actions">{owner_actions}{viewer_actions}</td>
         </tr>
     }
+    .into_any()
 }
 
 /// The owner's list of the users added to a session, each with Remove.

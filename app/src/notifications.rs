@@ -31,15 +31,19 @@ pub async fn mark_notifications_read() -> Result<(), AppError> {
 #[cfg(feature = "hydrate")]
 const POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Loaded by the browser alone, after hydration, so the page the server
+/// renders does not wait for it and hydrates without it.
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let open = RwSignal::new(false);
+    let list = RwSignal::new(None::<Result<NotificationList, AppError>>);
     let polls = RwSignal::new(0_u32);
     let mark_read = Action::new(|_: &()| mark_notifications_read());
-    let list = Resource::new(
-        move || (polls.get(), mark_read.version().get()),
-        |_| notifications(),
-    );
+    Effect::new(move |_| {
+        polls.track();
+        mark_read.version().track();
+        leptos::task::spawn_local(async move { list.set(Some(notifications().await)) });
+    });
     #[cfg(feature = "hydrate")]
     {
         let poll = set_interval_with_handle(move || polls.update(|count| *count += 1), POLL);
@@ -57,9 +61,10 @@ pub fn NotificationBell() -> impl IntoView {
         }
     };
     let unread = move || {
-        list.get()
-            .and_then(Result::ok)
-            .map_or(0, |list| list.unread)
+        list.with(|list| match list {
+            Some(Ok(list)) => list.unread,
+            _ => 0,
+        })
     };
     view! {
         <div class="bell">
@@ -69,28 +74,33 @@ pub fn NotificationBell() -> impl IntoView {
                 "🔔"
                 {move || (unread() > 0).then(|| view! { <span class="badge">{unread()}</span> })}
             </button>
-            <Show when=move || open.get()>
-                <div class="notifications" role="region" aria-label="Notifications">
-                    <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match list.await {
-                                Err(error) => view! { <p role="alert">{error.to_string()}</p> }.into_any(),
-                                Ok(list) if list.items.is_empty() => view! { <p class="muted">"No notifications."</p> }.into_any(),
-                                Ok(list) => view! {
-                                    <ul>
-                                        {list.items.into_iter().map(|item| view! {
-                                            <li class:unread=!item.read>
-                                                <a href=item.link>{item.text}</a>
-                                                <span class="muted">" · " {item.created_at}</span>
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                }.into_any(),
-                            }
-                        })}
-                    </Transition>
-                </div>
-            </Show>
+            {move || open.get().then(|| list.get().map(|list| view! { <NotificationItems list/> }))}
         </div>
     }
+}
+
+#[component]
+fn NotificationItems(list: Result<NotificationList, AppError>) -> impl IntoView {
+    let items = match list {
+        Err(error) => return view! { <p role="alert">{error.to_string()}</p> }.into_any(),
+        Ok(list) => list.items,
+    };
+    view! {
+        <div class="notifications" role="region" aria-label="Notifications">
+            {match items.is_empty() {
+                true => view! { <p class="muted">"No notifications."</p> }.into_any(),
+                false => view! {
+                    <ul>
+                        {items.into_iter().map(|item| view! {
+                            <li class:unread=!item.read>
+                                <a href=item.link>{item.text}</a>
+                                <span class="muted">" · " {item.created_at}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+        </div>
+    }
+    .into_any()
 }

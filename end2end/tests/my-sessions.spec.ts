@@ -55,6 +55,7 @@ test("an owner schedules a session and shares it with named users", async ({ bro
 
   // Host Operations > Schedule, a minute ahead.
   const owner = await signedIn(browser, "olivia", "olivia-password");
+  await owner.locator("body[data-hydrated]").waitFor();
   await owner.getByRole("row").filter({ hasText: "dash" }).getByRole("button", { name: "Schedule" }).click();
   const schedule = owner.getByRole("dialog", { name: "Schedule a session" });
   await schedule.getByLabel("Title").fill("Nginx upgrade");
@@ -66,7 +67,7 @@ test("an owner schedules a session and shares it with named users", async ({ bro
 
   // Share: Paul from the project; Quinn after Search all users and the
   // owner's password; a note; Session Use for Quinn.
-  await row(owner, "Nginx upgrade").getByRole("button", { name: "Share" }).click();
+  await row(owner, "Nginx upgrade").getByRole("button", { name: "Share", exact: true }).click();
   const dialog = owner.getByRole("dialog", { name: "Share Session" });
   await dialog.getByLabel("Search users").fill("quinn");
   await dialog.getByRole("button", { name: "Search", exact: true }).click();

@@ -205,6 +205,7 @@ pub fn ShareSessionDialog(
             </Show>
         </div>
     }
+    .into_any()
 }
 
 fn user_label(user: &UserMatch) -> String {

@@ -69,7 +69,7 @@ impl Services {
         .update(&self.db)
         .await?;
         if let Some(live) = self.live.get(id) {
-            live.set_window(window, false);
+            live.set_window(window);
         }
         let entry = AuditEntry::by(actor, AuditKind::SessionExtended).session(id);
         self.audit(entry.detail(window.end.to_rfc3339())).await;
@@ -192,18 +192,12 @@ impl Services {
         &self,
         id: OmSessionId,
     ) -> Result<Vec<session_member::Model>, ServiceError> {
-        Ok(session_member::Entity::find()
-            .filter(session_member::Column::OmSessionId.eq(id.0))
-            .order_by_asc(session_member::Column::Id)
-            .all(&self.db)
-            .await?)
+        Ok(members_of(id).all(&self.db).await?)
     }
 
     /// The Shared with list.
     async fn members(&self, id: OmSessionId) -> Result<Vec<MemberRecord>, ServiceError> {
-        let rows = session_member::Entity::find()
-            .filter(session_member::Column::OmSessionId.eq(id.0))
-            .order_by_asc(session_member::Column::Id)
+        let rows = members_of(id)
             .find_also_related(user::Entity)
             .all(&self.db)
             .await?;
@@ -218,6 +212,12 @@ impl Services {
             })
             .collect())
     }
+}
+
+fn members_of(id: OmSessionId) -> sea_orm::Select<session_member::Entity> {
+    session_member::Entity::find()
+        .filter(session_member::Column::OmSessionId.eq(id.0))
+        .order_by_asc(session_member::Column::Id)
 }
 
 pub(crate) fn status_of(row: &om_session::Model) -> SessionStatus {

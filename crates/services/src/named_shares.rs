@@ -11,6 +11,7 @@ use std::time::Instant;
 use chrono::Utc;
 use db::entities::{grant, host, host_account, join_record, om_session, session_member, user};
 use domain::{AuditKind, OmSessionId, OwnerAction, SessionUse, ShareNote, UserId, UserMatch};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -46,21 +47,26 @@ impl Services {
     ) -> Result<Vec<UserMatch>, ServiceError> {
         let session = self.owned_session(actor, id, OwnerAction::Share).await?;
         if let Some(password) = everyone {
-            self.confirm_password(actor, password).await?;
+            self.confirm_password(actor, id, password).await?;
             let entry = AuditEntry::by(actor, AuditKind::UserSearchWidened).session(id);
             self.audit(entry).await;
         }
         let in_project = self.project_users(&session).await?;
-        let pattern = format!("%{}%", query.trim().to_lowercase());
+        // Lowercased on both sides: LIKE ignores case on SQLite only.
+        let pattern =
+            LikeExpr::new(format!("%{}%", escape_like(&query.trim().to_lowercase()))).escape('\\');
+        let mut matches = Condition::any();
+        for column in [
+            user::Column::Username,
+            user::Column::DisplayName,
+            user::Column::Email,
+        ] {
+            matches = matches.add(Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone()));
+        }
         let mut found = user::Entity::find()
             .filter(user::Column::Disabled.eq(false))
             .filter(user::Column::Id.ne(actor.id.0))
-            .filter(
-                Condition::any()
-                    .add(user::Column::Username.like(&pattern))
-                    .add(user::Column::DisplayName.like(&pattern))
-                    .add(user::Column::Email.like(&pattern)),
-            )
+            .filter(matches)
             .order_by_asc(user::Column::Username);
         if everyone.is_none() {
             found = found.filter(user::Column::Id.is_in(in_project.iter().copied()));
@@ -110,7 +116,7 @@ impl Services {
                 )
                 .into());
             };
-            self.confirm_password(actor, &share.password).await?;
+            self.confirm_password(actor, id, &share.password).await?;
         }
         let already: HashSet<i64> = self
             .member_rows(id)
@@ -171,14 +177,7 @@ impl Services {
         id: OmSessionId,
         member: UserId,
     ) -> Result<(), ServiceError> {
-        let row = om_session::Entity::find_by_id(id.0)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound("session"))?;
-        if row.creator_id != actor.id.0 {
-            let object = format!("session:{id}");
-            return Err(self.deny(actor, object, ServiceError::NotCreator).await);
-        }
+        self.owned_session(actor, id, OwnerAction::Share).await?;
         let removed = session_member::Entity::delete_many()
             .filter(session_member::Column::OmSessionId.eq(id.0))
             .filter(session_member::Column::UserId.eq(member.0))
@@ -284,9 +283,15 @@ impl Services {
             .collect())
     }
 
-    /// The actor's own password, rate limited as signing in is: failures
-    /// count towards the same lockout.
-    async fn confirm_password(&self, actor: &Actor, password: &str) -> Result<(), ServiceError> {
+    /// The owner's own password before anyone outside the session's project
+    /// is searched for or added, rate limited as signing in is: failures
+    /// count towards the same lockout, and are audited as denied.
+    async fn confirm_password(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+        password: &str,
+    ) -> Result<(), ServiceError> {
         let key = actor.username.clone();
         let address = actor
             .address
@@ -311,8 +316,8 @@ impl Services {
         if let Ok(mut limiter) = self.login_limiter.lock() {
             limiter.record_failure(&key, &address, Instant::now());
         }
-        let entry = AuditEntry::by(actor, AuditKind::UserSearchWidened).denied();
-        self.audit(entry).await;
+        let entry = AuditEntry::by(actor, AuditKind::UserSearchWidened).session(id);
+        self.audit(entry.denied().detail("wrong password")).await;
         Err(match allowed {
             true => domain::ValidationError::new("password", "is not your password"),
             false => {
@@ -321,4 +326,16 @@ impl Services {
         }
         .into())
     }
+}
+
+/// `text` with LIKE's wildcards taken literally (escaped with `\`).
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

@@ -140,7 +140,7 @@ impl Services {
             self.config.control_request_timeout,
             recorder,
         );
-        session.set_window(window, false);
+        session.set_window(window);
         if let Some(writer) = writer {
             let services = self.clone();
             session.set_recording_task(tokio::spawn(async move {

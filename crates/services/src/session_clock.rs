@@ -43,19 +43,17 @@ impl Services {
                 Some(WindowDue::Start) => self.start_scheduled(row).await?,
                 // Tandem was down for its whole window.
                 Some(WindowDue::End) if self.leave_scheduled(id, SessionStatus::Ended).await? => {
-                    self.store_end(id, &SessionEnd::WindowOver).await?;
+                    let end = SessionEnd::WindowOver;
+                    self.store_end(id, &end).await?;
+                    self.audit_end(domain::UserId(row.creator_id), id, &end)
+                        .await;
                 }
                 _ => {}
             }
         }
         for live in self.live.all() {
-            let Some(window) = live.window() else {
-                continue;
-            };
-            match window.due(SessionStatus::Active, now) {
-                Some(WindowDue::End) => self.end_session(live.id, SessionEnd::WindowOver).await,
-                Some(WindowDue::Warn) => live.set_window(window, true),
-                _ => {}
+            if live.window_due(now) == Some(WindowDue::End) {
+                self.end_session(live.id, SessionEnd::WindowOver).await;
             }
         }
         Ok(())

@@ -5,7 +5,8 @@
 
 use std::time::Instant;
 
-use domain::{ControlError, SessionWindow, UserId};
+use chrono::{DateTime, Utc};
+use domain::{ControlError, SessionStatus, SessionWindow, UserId, WindowDue};
 use protocol::ServerEvent;
 
 use super::{Frame, LiveSession, State};
@@ -98,20 +99,26 @@ impl LiveSession {
         removed.is_ok()
     }
 
-    /// The session's window moved or its end came near; everyone's panel
-    /// shows it.
-    pub(crate) fn set_window(&self, window: SessionWindow, ending_soon: bool) {
+    /// The session's window is set or extended, which takes back any
+    /// warning of its end; everyone's panel shows it.
+    pub(crate) fn set_window(&self, window: SessionWindow) {
         let mut state = self.lock();
-        if state.window == Some(window) && state.ending_soon == ending_soon {
-            return;
-        }
         state.window = Some(window);
-        state.ending_soon = ending_soon;
+        state.ending_soon = false;
         self.publish_panel(&mut state);
     }
 
-    pub(crate) fn window(&self) -> Option<SessionWindow> {
-        self.lock().window
+    /// What the clock must do now, if anything. A warning that is due is
+    /// shown here, under the same lock as an Extend, so that neither undoes
+    /// the other.
+    pub(crate) fn window_due(&self, now: DateTime<Utc>) -> Option<WindowDue> {
+        let mut state = self.lock();
+        let due = state.window?.due(SessionStatus::Active, now);
+        if due == Some(WindowDue::Warn) && !state.ending_soon {
+            state.ending_soon = true;
+            self.publish_panel(&mut state);
+        }
+        due
     }
 
     /// An invited user's Exit session. Their browsers are told and close.
