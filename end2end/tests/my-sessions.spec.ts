@@ -39,8 +39,8 @@ test("an owner schedules a session and shares it with named users", async ({ bro
   await addHost(admin.request, sshd, {
     project: "dash-lab",
     host: "dash",
-    users: [["olivia", "Olivia"], ["paul", "Paul"], ["quinn", "Quinn"]],
-    granted: ["olivia", "paul"],
+    users: [["owen", "Owen"], ["paul", "Paul"], ["quinn", "Quinn"]],
+    granted: ["owen", "paul"],
   });
   for (const [name, display] of [["paul", "Paul"], ["quinn", "Quinn"]]) {
     const id = await idWhere(admin.request, "admin/list_users", "username", name);
@@ -54,7 +54,7 @@ test("an owner schedules a session and shares it with named users", async ({ bro
   }
 
   // Host Operations > Schedule, a minute ahead.
-  const owner = await signedIn(browser, "olivia", "olivia-password");
+  const owner = await signedIn(browser, "owen", "owen-password");
   await owner.locator("body[data-hydrated]").waitFor();
   await owner.getByRole("row").filter({ hasText: "dash" }).getByRole("button", { name: "Schedule" }).click();
   const schedule = owner.getByRole("dialog", { name: "Schedule a session" });
@@ -77,7 +77,7 @@ test("an owner schedules a session and shares it with named users", async ({ bro
   await dialog.getByRole("button", { name: "Add paul" }).click();
   await dialog.getByLabel("Search all users").check();
   const prompt = owner.getByRole("dialog", { name: "Confirm your password" });
-  await prompt.getByLabel("Your password").fill("olivia-password");
+  await prompt.getByLabel("Your password").fill("owen-password");
   await prompt.getByRole("button", { name: "Confirm" }).click();
   await expect(prompt).toBeHidden();
   await dialog.getByLabel("Search users").fill("quinn");
@@ -98,14 +98,14 @@ test("an owner schedules a session and shares it with named users", async ({ bro
 
   // Each added user sees it Scheduled, with the owner's ID in the title,
   // and is notified; the email arrives with the note.
-  const title = "Nginx upgrade (shared by olivia)";
+  const title = "Nginx upgrade (shared by owen)";
   const added: Page[] = [];
   for (const name of ["paul", "quinn"]) {
     const page = await signedIn(browser, name, `${name}-password`);
     await expect(page.getByRole("button", { name: /Notifications, [1-9]\d* unread/ })).toBeVisible();
     await page.getByRole("button", { name: /Notifications/ }).click();
     await expect(page.getByRole("region", { name: "Notifications" })).toContainText(
-      "olivia shared the session Nginx upgrade with you.",
+      "owen shared the session Nginx upgrade with you.",
     );
     await open(page, "/my-sessions");
     await expect(row(page, title)).toContainText("Scheduled");

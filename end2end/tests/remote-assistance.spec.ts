@@ -116,12 +116,13 @@ test("a share started through the REST API is joined by its link and by its code
   await typeLine(admin, "echo again-$((40+4))");
   await expect(terminalText(dora)).toContainText("again-44");
 
-  // A code nobody issued leads to the same refusal as an unknown URL.
+  // A code nobody issued, in the box on My Sessions, leads to the same
+  // refusal as an unknown URL.
   const other = await (await browser.newContext()).newPage();
   await open(other, "/login");
   await signIn(other, "dora", "dora-password");
   await expect(other.getByRole("heading", { name: "Host Operations" })).toBeVisible();
-  await other.locator("body[data-hydrated]").waitFor();
+  await open(other, "/my-sessions");
   const otherJoin = other.getByRole("region", { name: "Join with code" });
   await otherJoin.getByLabel("Invitation code").fill(code === "ZZZZ9999" ? "YYYY9999" : "ZZZZ9999");
   await otherJoin.getByRole("button", { name: "Join" }).click();

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use chrono::Utc;
-use db::entities::{grant, host, host_account, join_record, om_session, session_member, user};
+use db::entities::{grant, host, host_account, om_session, session_member, user};
 use domain::{AuditKind, OmSessionId, OwnerAction, SessionUse, ShareNote, UserId, UserMatch};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
@@ -215,18 +215,7 @@ impl Services {
             return Err(self.deny(actor, object, ServiceError::Forbidden).await);
         }
         if live.enter_as_member(actor.id, actor.display_name.clone()) {
-            join_record::ActiveModel {
-                om_session_id: Set(Some(id.0)),
-                share_id: Set(None),
-                user_id: Set(actor.id.0),
-                address: Set(address.to_string()),
-                at: Set(Utc::now()),
-                left_at: Set(None),
-                refusal: Set(None),
-                ..Default::default()
-            }
-            .insert(&self.db)
-            .await?;
+            self.record_entry(actor, id, None, address).await?;
             tracing::info!(session = %id, user = %actor.username, "viewing a session shared by name");
             let entry = AuditEntry::by(actor, AuditKind::Joined).session(id);
             self.audit(entry.detail("named share")).await;

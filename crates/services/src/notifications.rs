@@ -4,8 +4,8 @@
 //! but the email, which is logged.
 
 use chrono::Utc;
-use db::entities::{host, host_account, notification, om_session, user};
-use domain::{NotificationRecord, UserId};
+use db::entities::{notification, om_session, user};
+use domain::{NotificationRecord, OmSessionId, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -71,12 +71,7 @@ impl Services {
                 session,
                 note,
             } => {
-                let (account, host) = host_account::Entity::find_by_id(session.host_account_id)
-                    .find_also_related(host::Entity)
-                    .one(&self.db)
-                    .await?
-                    .ok_or(ServiceError::NotFound("host account"))?;
-                let host = host.map(|host| host.name).unwrap_or_default();
+                let target = self.session_label(OmSessionId(session.id)).await?;
                 let link = format!(
                     "{}{MY_SESSIONS}",
                     self.config.public_url.trim_end_matches('/')
@@ -87,12 +82,11 @@ impl Services {
                 let mut body = format!(
                     "{sharer} shared a session with you on Tandem.\n\n\
                      Session: {title}\n\
-                     Host: {login}@{host}\n\
+                     Host: {target}\n\
                      Start: {start}\n\
                      End: {end}\n\
                      Owner: {sharer}\n",
                     title = session.title,
-                    login = account.login,
                     start = session.started_at.format("%Y-%m-%d %H:%M UTC"),
                 );
                 if !note.is_empty() {

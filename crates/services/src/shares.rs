@@ -135,7 +135,7 @@ impl Services {
     }
 
     /// `login@host` of a session's account.
-    async fn session_label(&self, id: OmSessionId) -> Result<String, ServiceError> {
+    pub(crate) async fn session_label(&self, id: OmSessionId) -> Result<String, ServiceError> {
         let session = om_session::Entity::find_by_id(id.0)
             .one(&self.db)
             .await?
@@ -328,18 +328,8 @@ impl Services {
                 .await);
         }
         if live.enter(actor.id, actor.display_name.clone()) {
-            join_record::ActiveModel {
-                om_session_id: Set(Some(id.0)),
-                share_id: Set(Some(share.id)),
-                user_id: Set(actor.id.0),
-                address: Set(address.to_string()),
-                at: Set(Utc::now()),
-                left_at: Set(None),
-                refusal: Set(None),
-                ..Default::default()
-            }
-            .insert(&self.db)
-            .await?;
+            self.record_entry(actor, id, Some(share.id), address)
+                .await?;
             tracing::info!(session = %id, user = %actor.username, %address, "entered a shared session");
             let entry = AuditEntry::by(actor, AuditKind::Joined).session(id);
             self.audit(entry.object("share", share.id)).await;
@@ -348,6 +338,30 @@ impl Services {
             limiter.record_success(&limiter_key(actor));
         }
         Ok(id)
+    }
+
+    /// The join record of an entry, through a share or (`share` `None`) a
+    /// named share.
+    pub(crate) async fn record_entry(
+        &self,
+        actor: &Actor,
+        id: OmSessionId,
+        share: Option<i64>,
+        address: IpAddr,
+    ) -> Result<(), ServiceError> {
+        join_record::ActiveModel {
+            om_session_id: Set(Some(id.0)),
+            share_id: Set(share),
+            user_id: Set(actor.id.0),
+            address: Set(address.to_string()),
+            at: Set(Utc::now()),
+            left_at: Set(None),
+            refusal: Set(None),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
     }
 
     /// Rule 10, in order: the attempt rate, the code, the grant, then the

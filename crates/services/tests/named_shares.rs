@@ -1169,3 +1169,57 @@ async fn a_scheduled_session_whose_window_passed_ends_without_starting() {
         Err(ServiceError::Conflict(_))
     ));
 }
+
+#[tokio::test]
+async fn a_scheduled_start_that_fails_stays_on_my_sessions_with_its_code() {
+    let f = Fixture::start().await;
+    let services = &f.services;
+    let project = services.create_project(admin(), "down", "").await.unwrap();
+    let port = test_sshd::closed_port().to_string();
+    let host = services
+        .create_host(
+            admin(),
+            HostForm {
+                project_id: project,
+                name: "down-1",
+                address: "127.0.0.1",
+                port: &port,
+                host_key: &f._sshd.host_key_fingerprint,
+            },
+        )
+        .await
+        .unwrap();
+    let account = services
+        .create_host_account(admin(), host, TEST_USER, "password", TEST_PASSWORD)
+        .await
+        .unwrap();
+    services
+        .create_grant(admin(), f.owner.id, account)
+        .await
+        .unwrap();
+    let id = services
+        .schedule_session(
+            &f.owner,
+            account,
+            "Unreachable",
+            Utc::now() + Duration::seconds(1),
+            Duration::hours(1),
+        )
+        .await
+        .unwrap();
+
+    let row = eventually("the start to fail", async || {
+        let rows = services.my_sessions(&f.owner).await.unwrap();
+        rows.into_iter()
+            .find(|row| row.id == id && row.status == SessionStatus::Failed)
+    })
+    .await;
+    let (code, message) = row.failure.unwrap();
+    assert_eq!(code, "T_502");
+    assert!(message.contains("could not be reached"), "{message}");
+    // Nothing is left to stop or extend.
+    assert!(matches!(
+        services.stop_session(&f.owner, id).await,
+        Err(ServiceError::Conflict(_))
+    ));
+}
