@@ -109,13 +109,13 @@ impl Services {
         let in_project = self.project_users(&session).await?;
         let outside = users.iter().any(|user| !in_project.contains(&user.id));
         if outside {
-            let Some(_) = &share.session_use else {
+            if share.session_use.is_none() {
                 return Err(domain::ValidationError::new(
                     "purpose",
                     "is required: some users are outside the session's project",
                 )
                 .into());
-            };
+            }
             self.confirm_password(actor, id, &share.password).await?;
         }
         let already: HashSet<i64> = self

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // test helpers fail loudly
 
 use std::fs::File;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ impl SmtpServer {
         let maildir = dir.path().join("maildir");
         let log = dir.path().join("aiosmtpd.log");
         let output = File::create(&log).unwrap();
-        let port = free_port();
+        let port = test_sshd::closed_port();
         let child = Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
@@ -136,14 +136,6 @@ impl Drop for SmtpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One received message: its headers (unfolded) and its decoded body.
