@@ -67,10 +67,12 @@ const figures = await page.evaluate(async () => {
   const element = document.getElementById("player");
   const began = performance.now();
   const player = AsciinemaPlayer.create("/recording.cast", element, { preload: true });
-  const total = await player.getDuration();
-  // The player fetches and parses the file on its first seek.
+  // The player fetches and parses the file on its first seek; only then
+  // does it know the duration.
   await player.seek(0);
   const loaded = performance.now();
+  const total = await player.getDuration();
+  if (!(total > 0)) throw new Error(`the player reports a duration of ${total}`);
   // The seek is done when the screen shows the lines printed by then
   // (20 numbered lines per event, one event every 10 ms).
   const lastLineShown = () => {
@@ -81,7 +83,7 @@ const figures = await page.evaluate(async () => {
     const expected = Math.floor(at / 0.01) * 20 - 1;
     const start = performance.now();
     await player.seek(at);
-    while (Math.abs(lastLineShown() - expected) > 40) {
+    while (!(Math.abs(lastLineShown() - expected) <= 40)) {
       await new Promise((resolve) => requestAnimationFrame(resolve));
       if (performance.now() - start > 60000) throw new Error(`no line ${expected} on screen`);
     }
