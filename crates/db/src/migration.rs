@@ -10,6 +10,7 @@ mod m20261125_000004_api_tokens;
 mod m20261125_000005_recordings;
 mod m20261201_000006_audit_events;
 mod m20261202_000007_windows_and_named_shares;
+mod m20261202_000008_audit_time_order;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_recordings::Migration),
             Box::new(m20261201_000006_audit_events::Migration),
             Box::new(m20261202_000007_windows_and_named_shares::Migration),
+            Box::new(m20261202_000008_audit_time_order::Migration),
         ]
     }
 }

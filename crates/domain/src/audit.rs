@@ -210,7 +210,8 @@ pub struct AuditQuery {
     pub from: Option<String>,
     /// Before this time (exclusive).
     pub to: Option<String>,
-    /// Keyset paging: only rows older than this id.
+    /// Keyset paging: only rows after this one (by id) in the page order,
+    /// newest first by time, then id.
     pub before: Option<i64>,
 }
 

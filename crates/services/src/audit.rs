@@ -10,6 +10,7 @@ use domain::{
     AUDIT_PAGE_SIZE, AuditKind, AuditOutcome, AuditPage, AuditQuery, AuditRecord, HostId,
     OmSessionId, UserId, ValidationError,
 };
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -228,7 +229,7 @@ impl Services {
         }
     }
 
-    /// One page of the audit log, newest first.
+    /// One page of the audit log, newest first (by time, then id).
     pub async fn audit_page(
         &self,
         admin: Admin,
@@ -248,6 +249,7 @@ impl Services {
     ) -> Result<Vec<AuditRecord>, ServiceError> {
         let select = self.audit_select(query).await?;
         let rows = select
+            .order_by_desc(audit_event::Column::At)
             .order_by_desc(audit_event::Column::Id)
             .limit(limit)
             .all(&self.db)
@@ -289,7 +291,16 @@ impl Services {
             select = select.filter(Column::At.lt(parse_time("to", to)?));
         }
         if let Some(before) = query.before {
-            select = select.filter(Column::Id.lt(before));
+            // Older than that row in the page order, `(at, id)`: one index
+            // range read, where `at < … OR (at = … AND id < …)` would not be.
+            let last = audit_event::Entity::find_by_id(before)
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| ValidationError::new("before", "is not a row of the audit log"))?;
+            select = select.filter(
+                Expr::tuple([Expr::col(Column::At), Expr::col(Column::Id)])
+                    .lt(Expr::tuple([Expr::value(last.at), Expr::value(last.id)])),
+            );
         }
         Ok(select)
     }

@@ -3,6 +3,8 @@
 //! server where test databases may be created.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+mod postgres;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use domain::{HostAccountId, ProjectId, Role};
@@ -133,30 +135,11 @@ async fn admin_sets_up_an_operator_who_sees_exactly_their_grant() {
 
 #[tokio::test]
 async fn the_same_journey_runs_on_postgresql() {
-    let Ok(server_url) = std::env::var("TANDEM_TEST_POSTGRES_URL") else {
-        eprintln!("TANDEM_TEST_POSTGRES_URL is not set: PostgreSQL not tested");
-        return;
-    };
-    let database = format!("tandem_test_{}", std::process::id());
-    let maintenance = db::sea_orm::Database::connect(format!("{server_url}/postgres"))
-        .await
-        .unwrap();
-    use db::sea_orm::ConnectionTrait;
-    maintenance
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database}"))
-        .await
-        .unwrap();
-    maintenance
-        .execute_unprepared(&format!("CREATE DATABASE {database}"))
-        .await
-        .unwrap();
-    let test = start(Some(format!("{server_url}/{database}"))).await;
-    full_journey(&test.services).await;
-    drop(test);
-    maintenance
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await
-        .unwrap();
+    postgres::with_database("tandem_test", |url| async move {
+        let test = start(Some(url)).await;
+        full_journey(&test.services).await;
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! Only the owner extends, stops, cancels or shares it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+mod postgres;
 mod smtp;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -835,34 +836,11 @@ async fn the_owner_searches_the_project_or_everyone_with_their_password() {
 /// created (scripts/test sets it when one listens on 5432).
 #[tokio::test]
 async fn the_search_is_the_same_on_postgresql() {
-    use db::sea_orm::{ConnectionTrait, Database};
-
-    let Ok(server_url) = std::env::var("TANDEM_TEST_POSTGRES_URL") else {
-        eprintln!("TANDEM_TEST_POSTGRES_URL is not set: PostgreSQL not tested");
-        return;
-    };
-    let database = format!("tandem_named_shares_{}", std::process::id());
-    let maintenance = Database::connect(format!("{server_url}/postgres"))
-        .await
-        .unwrap();
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {database}"),
-        format!("CREATE DATABASE {database}"),
-    ] {
-        maintenance.execute_unprepared(&statement).await.unwrap();
-    }
-    let url = format!("{server_url}/{database}");
-    let fixture = Fixture::start_with(|config| config.database_url = Some(url)).await;
-    // In a task of its own, so that the database is dropped even when an
-    // assertion fails.
-    let searched = tokio::spawn(async move { search_scope(&fixture).await }).await;
-    maintenance
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await
-        .unwrap();
-    if let Err(failed) = searched {
-        std::panic::resume_unwind(failed.into_panic());
-    }
+    postgres::with_database("tandem_named_shares", |url| async move {
+        let fixture = Fixture::start_with(|config| config.database_url = Some(url)).await;
+        search_scope(&fixture).await;
+    })
+    .await;
 }
 
 #[tokio::test]
