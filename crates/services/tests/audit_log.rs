@@ -44,7 +44,7 @@ async fn add_shuffled_events(
         added.push((row.at, row.id, kind));
     }
     transaction.commit().await.unwrap();
-    added.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    added.sort_by_key(|&(at, id, _)| std::cmp::Reverse((at, id)));
     added
 }
 
