@@ -1,16 +1,26 @@
-// Seeking in a 100 MB recording with the player Tandem serves
-// (asciinema-player from node_modules) in Debian's Chromium: how long the
-// player takes to load the file, then to seek to its middle, forward to
-// three quarters and back to a quarter. Prints figures; asserts nothing.
+// Seeking in a 100 MB recording in the player Tandem serves, in Debian's
+// Chromium: asciinema-player from node_modules with Tandem's driver (the
+// same module text as server/src/vendor.rs), and the keyframes Tandem
+// builds (services' `recording_keyframes` example, release build). Times
+// the load, then seeks to the middle, forward to three quarters and back
+// to a quarter; then the same with the player's own driver, which replays
+// from the start, for comparison. Prints figures; asserts nothing.
 // Run it with `scripts/bench` (or `node scripts/player_seek_bench.mjs`).
 import { createServer } from "node:http";
 import { createWriteStream, readFileSync, statSync } from "node:fs";
 import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
 const TARGET_BYTES = 100 * 1024 * 1024;
 const CAST = "/tmp/tandem-seek-bench.cast";
+const KEYFRAMES = "/tmp/tandem-seek-bench.keyframes.json";
 const PLAYER = "node_modules/asciinema-player/dist/bundle";
+const MODULE = [
+  readFileSync(`${PLAYER}/asciinema-player.min.js`, "utf8"),
+  "export const create = AsciinemaPlayer.create;",
+  readFileSync("server/src/player_driver.js", "utf8"),
+].join("\n");
 
 async function writeRecording() {
   const out = createWriteStream(CAST);
@@ -35,15 +45,16 @@ async function writeRecording() {
 }
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8">
-<link rel="stylesheet" href="/player.css"><script src="/player.js"></script></head>
+<link rel="stylesheet" href="/player.css"></head>
 <body><div id="player"></div></body></html>`;
 
 function serve() {
   const files = {
     "/": ["text/html", () => PAGE],
-    "/player.js": ["text/javascript", () => readFileSync(`${PLAYER}/asciinema-player.min.js`)],
+    "/player.mjs": ["text/javascript", () => MODULE],
     "/player.css": ["text/css", () => readFileSync(`${PLAYER}/asciinema-player.css`)],
     "/recording.cast": ["application/x-asciicast", () => readFileSync(CAST)],
+    "/recording.keyframes.json": ["application/json", () => readFileSync(KEYFRAMES)],
   };
   const server = createServer((request, response) => {
     const file = files[request.url];
@@ -53,8 +64,54 @@ function serve() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+// Loads the recording in a new player on `page`, then times the seeks.
+function measure(page, keyframed) {
+  return page.evaluate(async (keyframed) => {
+    const { create, keyframedRecording } = await import("/player.mjs");
+    const element = document.getElementById("player");
+    element.replaceChildren();
+    const began = performance.now();
+    const source = keyframed
+      ? keyframedRecording("/recording.cast", "/recording.keyframes.json")
+      : "/recording.cast";
+    const player = create(source, element, { preload: true });
+    // The player fetches and parses the file on its first seek; only then
+    // does it know the duration.
+    await player.seek(0);
+    const loaded = performance.now();
+    const total = await player.getDuration();
+    if (!(total > 0)) throw new Error(`the player reports a duration of ${total}`);
+    // The seek is done when the screen shows the lines printed by then
+    // (20 numbered lines per event, one event every 10 ms).
+    const lastLineShown = () => {
+      const numbers = (element.textContent.match(/\d{8}/g) ?? []).map(Number);
+      return numbers.length ? Math.max(...numbers) : -1;
+    };
+    const timed = async (at) => {
+      const expected = Math.floor(at / 0.01) * 20 - 1;
+      const start = performance.now();
+      await player.seek(at);
+      while (!(Math.abs(lastLineShown() - expected) <= 40)) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        if (performance.now() - start > 60000) throw new Error(`no line ${expected} on screen`);
+      }
+      return performance.now() - start;
+    };
+    const figures = {
+      load: loaded - began,
+      middle: await timed(total / 2),
+      forward: await timed((total * 3) / 4),
+      back: await timed(total / 4),
+    };
+    player.dispose();
+    return figures;
+  }, keyframed);
+}
+
 const { bytes, duration } = await writeRecording();
 console.log(`Recording: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${duration.toFixed(0)} s of output`);
+const keyframesBuilder = process.env.TANDEM_KEYFRAMES_BUILDER ?? "target/release/examples/recording_keyframes";
+process.stdout.write(execFileSync(keyframesBuilder, [CAST, KEYFRAMES]));
 const server = await serve();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -63,42 +120,13 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage();
 await page.goto(`http://127.0.0.1:${server.address().port}/`);
-const figures = await page.evaluate(async () => {
-  const element = document.getElementById("player");
-  const began = performance.now();
-  const player = AsciinemaPlayer.create("/recording.cast", element, { preload: true });
-  // The player fetches and parses the file on its first seek; only then
-  // does it know the duration.
-  await player.seek(0);
-  const loaded = performance.now();
-  const total = await player.getDuration();
-  if (!(total > 0)) throw new Error(`the player reports a duration of ${total}`);
-  // The seek is done when the screen shows the lines printed by then
-  // (20 numbered lines per event, one event every 10 ms).
-  const lastLineShown = () => {
-    const numbers = (element.textContent.match(/\d{8}/g) ?? []).map(Number);
-    return numbers.length ? Math.max(...numbers) : -1;
-  };
-  const timed = async (at) => {
-    const expected = Math.floor(at / 0.01) * 20 - 1;
-    const start = performance.now();
-    await player.seek(at);
-    while (!(Math.abs(lastLineShown() - expected) <= 40)) {
-      await new Promise((resolve) => requestAnimationFrame(resolve));
-      if (performance.now() - start > 60000) throw new Error(`no line ${expected} on screen`);
-    }
-    return performance.now() - start;
-  };
-  return {
-    load: loaded - began,
-    middle: await timed(total / 2),
-    forward: await timed((total * 3) / 4),
-    back: await timed(total / 4),
-  };
-});
-console.log(`  fetch and parse      ${figures.load.toFixed(0)} ms`);
-console.log(`  seek to the middle   ${figures.middle.toFixed(0)} ms`);
-console.log(`  seek on to 3/4       ${figures.forward.toFixed(0)} ms`);
-console.log(`  seek back to 1/4     ${figures.back.toFixed(0)} ms`);
+for (const [keyframed, name] of [[true, "Tandem's driver, with keyframes"], [false, "the player's own driver, no keyframes"]]) {
+  const figures = await measure(page, keyframed);
+  console.log(`  ${name}:`);
+  console.log(`    fetch and parse      ${figures.load.toFixed(0)} ms`);
+  console.log(`    seek to the middle   ${figures.middle.toFixed(0)} ms`);
+  console.log(`    seek on to 3/4       ${figures.forward.toFixed(0)} ms`);
+  console.log(`    seek back to 1/4     ${figures.back.toFixed(0)} ms`);
+}
 await browser.close();
 server.close();

@@ -36,6 +36,12 @@ pub fn cast_url(session_id: i64) -> String {
     format!("/sessions/{session_id}/recording.cast")
 }
 
+/// Where the player fetches the screens it seeks from.
+#[cfg(feature = "hydrate")]
+fn keyframes_url(session_id: i64) -> String {
+    format!("/sessions/{session_id}/recording.keyframes.json")
+}
+
 /// `mm:ss` (minutes may pass 59) of a time into a recording.
 pub fn clock(seconds: f64) -> String {
     // Truncated, as players show elapsed time; negative and NaN become 0.
@@ -118,7 +124,11 @@ fn PlayerView(record: RecordingRecord) -> impl IntoView {
         }
         match container.get() {
             Some(element) => {
-                player_js::mount(&cast_url(session_id), element.into());
+                let source = player_js::Source {
+                    cast: cast_url(session_id),
+                    keyframes: keyframes_url(session_id),
+                };
+                player_js::mount(source, element.into());
                 true
             }
             None => false,

@@ -4,7 +4,8 @@ import { addHost } from "../setup";
 import { startSshd, type TestSshd } from "../sshd";
 
 // A session on the real test sshd, played back in the browser by its
-// creator; another operator may neither open the player nor fetch the file.
+// creator, seeking from the keyframes Tandem takes; another operator may
+// neither open the player nor fetch the file or its keyframes.
 
 const ADMIN_PASSWORD = "e2e-admin-password";
 let sshd: TestSshd;
@@ -27,11 +28,20 @@ test("an operator plays back their session; another operator may not", async ({ 
     granted: ["pia", "otto"],
   });
 
-  // Pia works on the host and leaves the shell.
+  // Pia works on the host, printing more than a keyframe's worth of
+  // output (1 MiB), shares the session (a marker), and leaves the shell.
   const pia = await signedIn(browser, "pia", "pia-password");
   await pia.getByRole("row").filter({ hasText: "player" }).getByRole("button", { name: "Login" }).click();
   await expect(pia).toHaveURL(/\/sessions\/\d+$/);
   await pia.locator("body[data-hydrated]").waitFor();
+  await typeLine(pia, "seq -f 'line-%06g' 1 100000");
+  await expect(terminalText(pia)).toContainText("line-100000", { timeout: 30_000 });
+  await pia.getByRole("button", { name: "Share", exact: true }).click();
+  const share = pia.getByRole("dialog", { name: "Share session" });
+  await share.getByRole("button", { name: "Invite friends" }).click();
+  await expect(share.getByLabel("Invitation URL")).toHaveValue(/\/invite\/[A-Z0-9]{8}$/);
+  await share.getByRole("button", { name: "Close" }).click();
+  await expect(share).toBeHidden();
   await typeLine(pia, "echo played-$((6*7))");
   await expect(terminalText(pia)).toContainText("played-42");
   await typeLine(pia, "exit");
@@ -67,6 +77,14 @@ test("an operator plays back their session; another operator may not", async ({ 
   await controls.getByRole("button", { name: "Play", exact: true }).click();
   await expect(playerScreen(pia)).toContainText("played-42", { timeout: 30_000 });
 
+  // Seeking to the share, after the long output, starts from a keyframe
+  // Tandem took during it: the screen is the one Pia saw then.
+  await controls.getByRole("button", { name: "Pause", exact: true }).click();
+  await markers.getByRole("button", { name: /^\d\d:\d\d share created$/ }).click();
+  await expect(playerScreen(pia)).toContainText("line-100000");
+  await expect(playerScreen(pia)).toContainText("line-099990");
+  await expect(playerScreen(pia)).not.toContainText("played-42");
+
   // Otto holds the same grant, but this is not his session.
   const otto = await signedIn(browser, "otto", "otto-password");
   const page = await otto.goto(playUrl);
@@ -78,4 +96,9 @@ test("an operator plays back their session; another operator may not", async ({ 
   expect(cast.status()).toBe(200);
   expect(cast.headers()["content-type"]).toBe("application/x-asciicast");
   expect(await cast.text()).toContain("played-42");
+  const keyframesUrl = playUrl.replace(/\/play$/, "/recording.keyframes.json");
+  expect((await otto.request.get(keyframesUrl)).status()).toBe(403);
+  const keyframes = await (await pia.request.get(keyframesUrl)).json();
+  expect(keyframes.length).toBeGreaterThanOrEqual(1);
+  expect(keyframes[0].screen).toMatch(/line-0\d{5}/);
 });

@@ -46,6 +46,10 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
             "/sessions/{id}/recording.cast",
             get(recording_file::download),
         )
+        .route(
+            "/sessions/{id}/recording.keyframes.json",
+            get(recording_file::keyframes),
+        )
         .route("/admin/audit/{file}", get(audit_export::export))
         .merge(vendor::routes())
         .leptos_routes_with_context(

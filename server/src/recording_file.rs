@@ -1,6 +1,8 @@
 //! `/sessions/{id}/recording.cast`: a session's asciicast file, for the
 //! browser player (or `curl` and `asciinema play`) of someone who may play
 //! it. The file is streamed from disk, never read into memory whole.
+//! `/sessions/{id}/recording.keyframes.json`: the screens the player seeks
+//! from, for the same people.
 
 use std::net::SocketAddr;
 
@@ -50,6 +52,30 @@ pub async fn download(
             tracing::error!(session = id, %error, "reading a recording failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+pub async fn keyframes(
+    Extension(services): Extension<Services>,
+    Path(id): Path<i64>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    web_session: Session,
+) -> Response {
+    let actor = match services.signed_in_actor(&web_session).await {
+        Ok(Some(actor)) => actor.with_address(client.ip()),
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
+        Err(error) => return refusal(error),
+    };
+    match services.recording_keyframes(&actor, OmSessionId(id)).await {
+        Ok(json) => (
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "private, no-cache"),
+            ],
+            json,
+        )
+            .into_response(),
+        Err(error) => refusal(error),
     }
 }
 

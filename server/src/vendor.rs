@@ -16,10 +16,12 @@ const FIT_ADDON_JS: &str =
     include_str!("../../node_modules/xterm-addon-fit/lib/xterm-addon-fit.js");
 
 // The player's IIFE build defines a global `AsciinemaPlayer`; appended, the
-// export turns the same text into the module the bindings import.
+// export and Tandem's driver turn the same text into the module the
+// bindings import.
 const ASCIINEMA_PLAYER_MODULE: &str = concat!(
     include_str!("../../node_modules/asciinema-player/dist/bundle/asciinema-player.min.js"),
-    "\nexport const create = AsciinemaPlayer.create;\n"
+    "\nexport const create = AsciinemaPlayer.create;\n",
+    include_str!("player_driver.js")
 );
 const ASCIINEMA_PLAYER_CSS: &str =
     include_str!("../../node_modules/asciinema-player/dist/bundle/asciinema-player.css");
@@ -48,6 +50,19 @@ fn javascript(body: &'static str) -> impl IntoResponse {
     )
 }
 
+/// The player's module holds Tandem's own driver, which changes with
+/// Tandem under the same URL: a browser keeping a day-old copy could not
+/// import what the new WASM expects of it, so it is fetched every time.
+fn player_module() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        ASCIINEMA_PLAYER_MODULE,
+    )
+}
+
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/vendor/xterm.js", get(|| async { javascript(XTERM_JS) }))
@@ -65,7 +80,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         )
         .route(
             "/vendor/asciinema-player.mjs",
-            get(|| async { javascript(ASCIINEMA_PLAYER_MODULE) }),
+            get(|| async { player_module() }),
         )
         .route(
             "/vendor/asciinema-player.css",

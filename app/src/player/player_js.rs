@@ -1,6 +1,7 @@
 //! The browser side of the player page: asciinema-player, imported as the
-//! ES module the page's import map names. Compiled for the browser only.
-//! The page has one player, kept here between the clicks that drive it.
+//! ES module the page's import map names, playing through Tandem's driver
+//! (which seeks from keyframes). Compiled for the browser only. The page
+//! has one player, kept here between the clicks that drive it.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -19,7 +20,13 @@ extern "C" {
     type AsciinemaPlayer;
 
     #[wasm_bindgen(js_name = create)]
-    fn create_player(src: &str, element: &HtmlElement, options: &JsValue) -> AsciinemaPlayer;
+    fn create_player(driver: &JsValue, element: &HtmlElement, options: &JsValue)
+    -> AsciinemaPlayer;
+
+    /// The driver that plays the recording at `cast_url` and seeks with
+    /// the keyframes at `keyframes_url`.
+    #[wasm_bindgen(js_name = keyframedRecording)]
+    fn keyframed_recording(cast_url: &str, keyframes_url: &str) -> JsValue;
 
     #[wasm_bindgen(method)]
     fn play(this: &AsciinemaPlayer) -> js_sys::Promise;
@@ -41,10 +48,17 @@ extern "C" {
     fn dispose(this: &AsciinemaPlayer);
 }
 
+/// Where a recording and its keyframes are fetched from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub cast: String,
+    pub keyframes: String,
+}
+
 /// The player on the page, and what it takes to create it again.
 struct Mounted {
     player: AsciinemaPlayer,
-    src: String,
+    source: Source,
     element: HtmlElement,
     speed: f64,
     /// Kept up to date by the player's events, so a new speed keeps playing
@@ -73,10 +87,10 @@ thread_local! {
     static PLAYER: RefCell<Slot> = const { RefCell::new(Slot::Empty) };
 }
 
-/// Creates the player for the recording at `src` in `element`, at normal
-/// speed, showing the start.
-pub fn mount(src: &str, element: HtmlElement) {
-    let mounted = install(src.to_owned(), element, 1.0, 0.0, false);
+/// Creates the player for the recording at `source` in `element`, at
+/// normal speed, showing the start.
+pub fn mount(source: Source, element: HtmlElement) {
+    let mounted = install(source, element, 1.0, 0.0, false);
     PLAYER.set(Slot::Ready(mounted));
 }
 
@@ -142,7 +156,7 @@ async fn change_speed(old: Mounted, speed: f64) {
         .and_then(|time| time.as_f64())
         .unwrap_or(0.0);
     stop(&old.player);
-    let new = install(old.src, old.element, speed, at, old.playing.get());
+    let new = install(old.source, old.element, speed, at, old.playing.get());
     match PLAYER.replace(Slot::Ready(new)) {
         Slot::Changing(queued) => queued.into_iter().for_each(act),
         // The page went away meanwhile.
@@ -155,7 +169,7 @@ fn stop(player: &AsciinemaPlayer) {
     player.dispose();
 }
 
-fn install(src: String, element: HtmlElement, speed: f64, at: f64, playing: bool) -> Mounted {
+fn install(source: Source, element: HtmlElement, speed: f64, at: f64, playing: bool) -> Mounted {
     let options = js_sys::Object::new();
     let set = |key: &str, value: JsValue| {
         let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), &value);
@@ -167,7 +181,8 @@ fn install(src: String, element: HtmlElement, speed: f64, at: f64, playing: bool
     // The control bar (and its progress bar, for seeking) always shows.
     set("controls", JsValue::TRUE);
     set("fit", JsValue::from_str("width"));
-    let player = create_player(&src, &element, &options);
+    let driver = keyframed_recording(&source.cast, &source.keyframes);
+    let player = create_player(&driver, &element, &options);
     let state = Rc::new(Cell::new(false));
     for (event, now_playing) in [("playing", true), ("pause", false), ("ended", false)] {
         let state = state.clone();
@@ -185,7 +200,7 @@ fn install(src: String, element: HtmlElement, speed: f64, at: f64, playing: bool
     }
     Mounted {
         player,
-        src,
+        source,
         element,
         speed,
         playing: state,

@@ -209,8 +209,20 @@ fn event(event: ServerEvent) -> Frame {
     Frame::everyone(ServerMsg::Event(event))
 }
 
-fn size(value: u16) -> NonZeroU16 {
+pub(crate) fn size(value: u16) -> NonZeroU16 {
     NonZeroU16::new(value).unwrap_or(NonZeroU16::MIN)
+}
+
+/// The screen for someone who starts watching now (a late joiner, a
+/// keyframe of a recording): the terminal's visible contents, cursor and
+/// modes, on the alternate screen if the shell is on it.
+pub(crate) fn snapshot(screen: &vt100::Screen) -> Vec<u8> {
+    let mut contents = Vec::new();
+    if screen.alternate_screen() {
+        contents.extend_from_slice(b"\x1b[?1049h");
+    }
+    contents.extend_from_slice(screen.state_formatted().as_bytes());
+    contents
 }
 
 impl LiveSession {
@@ -402,11 +414,7 @@ impl LiveSession {
             Phase::Connecting => vec![event(ServerEvent::Connecting)],
             Phase::Connected => {
                 let (rows, cols) = screen.size();
-                let mut contents = Vec::new();
-                if screen.alternate_screen() {
-                    contents.extend_from_slice(b"\x1b[?1049h");
-                }
-                contents.extend_from_slice(screen.state_formatted().as_bytes());
+                let contents = snapshot(screen);
                 vec![
                     event(ServerEvent::Connected),
                     event(ServerEvent::Reset {
@@ -597,7 +605,7 @@ mod tests {
                 Recorded::Input(_, bytes) => ('i', String::from_utf8(bytes).unwrap()),
                 Recorded::Resize(_, cols, rows) => ('r', format!("{cols}x{rows}")),
                 Recorded::Marker(_, label) => ('m', label),
-                Recorded::End(_) => ('e', String::new()),
+                Recorded::End => ('e', String::new()),
             });
         }
         events

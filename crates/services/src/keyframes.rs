@@ -1,0 +1,251 @@
+//! Keyframes for seeking in a recording: the screen as it stood at points
+//! through the file. The player seeks by drawing the nearest keyframe
+//! before the target and replaying only the output after it, rather than
+//! replaying the recording from its start (the browser's terminal takes
+//! about 50 MB a second, so a seek in a long recording took seconds).
+
+use std::io::BufRead;
+
+use serde::{Deserialize, Serialize};
+
+use crate::terminal::{size, snapshot};
+
+/// Output between two keyframes: a seek replays at most this much.
+pub const KEYFRAME_EVERY_BYTES: usize = 1024 * 1024;
+
+/// The screen after the first `events` events of a recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Keyframe {
+    /// How many events come before it, counting every well-formed event
+    /// line of the file (`[seconds, code, text]`), as the player does.
+    pub events: usize,
+    /// The time of the last of those events, in seconds.
+    pub time: f64,
+    pub cols: u16,
+    pub rows: u16,
+    /// Escape sequences that draw the screen, on a reset terminal of that
+    /// size, as it stood.
+    pub screen: String,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    width: u16,
+    height: u16,
+}
+
+/// Replays the asciicast v2 text of `cast` through a terminal and takes a
+/// keyframe after each `every` bytes of output. Lines that are not events
+/// (the header, the half line a crash leaves) are skipped; a file whose
+/// header does not parse has no keyframes.
+pub fn keyframes(cast: impl BufRead, every: usize) -> std::io::Result<Vec<Keyframe>> {
+    let mut lines = cast.split(b'\n');
+    let Some(header) = lines.next().transpose()? else {
+        return Ok(Vec::new());
+    };
+    let Ok(Header { width, height }) = serde_json::from_slice(&header) else {
+        return Ok(Vec::new());
+    };
+    let mut replay = Replay::new(width, height);
+    let mut keyframes = Vec::new();
+    let mut events = 0;
+    let mut output = 0;
+    for line in lines {
+        let Ok((time, code, text)) = serde_json::from_slice::<(f64, String, String)>(&line?) else {
+            continue;
+        };
+        events += 1;
+        match code.as_str() {
+            "o" => {
+                replay.output(&text);
+                output += text.len();
+            }
+            "r" => {
+                if let Some((cols, rows)) = parse_size(&text) {
+                    replay.terminal.set_size(size(rows), size(cols));
+                }
+            }
+            _ => {}
+        }
+        if output >= every {
+            output = 0;
+            let (rows, cols) = replay.terminal.screen().size();
+            keyframes.push(Keyframe {
+                events,
+                time,
+                cols: cols.get(),
+                rows: rows.get(),
+                screen: String::from_utf8_lossy(&replay.screen()).into_owned(),
+            });
+        }
+    }
+    Ok(keyframes)
+}
+
+/// What switches a terminal to its alternate screen (full-screen programs
+/// such as vim, less and top do on start).
+const ALTERNATE_SCREEN: [&str; 3] = ["\x1b[?1049h", "\x1b[?1047h", "\x1b[?47h"];
+
+/// The recording replayed so far. A snapshot shows only the screen in use,
+/// so the main screen is kept as it was when a program switched to the
+/// alternate one: a seek into vim still finds the shell's lines when vim
+/// exits.
+struct Replay {
+    terminal: vt100::Parser,
+    main_screen: Vec<u8>,
+}
+
+impl Replay {
+    fn new(cols: u16, rows: u16) -> Self {
+        Self {
+            terminal: vt100::Parser::new(size(rows), size(cols), 0),
+            main_screen: Vec::new(),
+        }
+    }
+
+    fn output(&mut self, mut text: &str) {
+        while let Some((at, switch)) = ALTERNATE_SCREEN
+            .iter()
+            .filter_map(|switch| Some((text.find(switch)?, switch.len())))
+            .min()
+        {
+            self.terminal.process(&text.as_bytes()[..at]);
+            if !self.terminal.screen().alternate_screen() {
+                self.main_screen = snapshot(self.terminal.screen());
+            }
+            self.terminal.process(&text.as_bytes()[at..at + switch]);
+            text = &text[at + switch..];
+        }
+        self.terminal.process(text.as_bytes());
+    }
+
+    /// What draws the terminal as it stands on a reset one.
+    fn screen(&self) -> Vec<u8> {
+        let screen = self.terminal.screen();
+        match screen.alternate_screen() {
+            true => [self.main_screen.as_slice(), &snapshot(screen)].concat(),
+            false => snapshot(screen),
+        }
+    }
+}
+
+/// `120x40`, as `r` events write a size.
+fn parse_size(text: &str) -> Option<(u16, u16)> {
+    let (cols, rows) = text.split_once('x')?;
+    Some((cols.parse().ok()?, rows.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "{\"version\":2,\"width\":20,\"height\":4}\n";
+
+    fn event(time: f64, code: &str, text: &str) -> String {
+        format!("{}\n", serde_json::to_string(&(time, code, text)).unwrap())
+    }
+
+    /// The screen text after replaying `cast`'s events onto a terminal that
+    /// shows `start` (a keyframe's screen) first.
+    fn replayed(cast: &str, start: Option<&Keyframe>) -> String {
+        let (cols, rows) = start.map_or((20, 4), |key| (key.cols, key.rows));
+        let mut terminal = vt100::Parser::new(size(rows), size(cols), 0);
+        if let Some(key) = start {
+            terminal.process(key.screen.as_bytes());
+        }
+        for line in cast.lines().skip(1) {
+            let Ok((_, code, text)) = serde_json::from_str::<(f64, String, String)>(line) else {
+                continue;
+            };
+            match code.as_str() {
+                "o" => terminal.process(text.as_bytes()),
+                "r" => {
+                    let (cols, rows) = parse_size(&text).unwrap();
+                    terminal.set_size(size(rows), size(cols));
+                }
+                _ => {}
+            }
+        }
+        terminal.screen().contents()
+    }
+
+    #[test]
+    fn a_keyframe_follows_each_stretch_of_output() {
+        let mut cast = HEADER.to_owned();
+        for n in 0..10 {
+            cast.push_str(&event(f64::from(n), "o", &format!("line {n:02}\r\n")));
+        }
+        // Nine bytes a line: a keyframe after every second line.
+        let keys = keyframes(cast.as_bytes(), 18).unwrap();
+        let at: Vec<(usize, f64)> = keys.iter().map(|key| (key.events, key.time)).collect();
+        assert_eq!(at, [(2, 1.0), (4, 3.0), (6, 5.0), (8, 7.0), (10, 9.0)]);
+        let fourth = &keys[1];
+        assert_eq!((fourth.cols, fourth.rows), (20, 4));
+        let mut terminal = vt100::Parser::new(size(4), size(20), 0);
+        terminal.process(fourth.screen.as_bytes());
+        // Four rows: the fourth line's newline scrolled the first away.
+        assert_eq!(terminal.screen().contents(), "line 01\nline 02\nline 03");
+    }
+
+    #[test]
+    fn a_keyframe_and_what_follows_it_show_what_the_whole_replay_shows() {
+        let mut cast = HEADER.to_owned();
+        cast.push_str(&event(0.0, "m", "control: Alice"));
+        cast.push_str(&event(
+            0.1,
+            "o",
+            "\x1b[31mred\x1b[0m and \x1b[1mbold\x1b[0m\r\n",
+        ));
+        cast.push_str(&event(0.2, "i", "ls\r"));
+        cast.push_str(&event(0.3, "r", "30x5"));
+        cast.push_str(&event(
+            0.4,
+            "o",
+            "\x1b[?1049h\x1b[Hfull screen\x1b[3;4Hhere",
+        ));
+        cast.push_str(&event(0.5, "o", " and on"));
+        cast.push_str(&event(0.6, "o", "\x1b[?1049l\x1b[Kback\r\n"));
+        for every in [1, 10, 30] {
+            for key in keyframes(cast.as_bytes(), every).unwrap() {
+                let rest: String = std::iter::once(HEADER.to_owned())
+                    .chain(
+                        cast.lines()
+                            .skip(1 + key.events)
+                            .map(|line| format!("{line}\n")),
+                    )
+                    .collect();
+                assert_eq!(
+                    replayed(&rest, Some(&key)),
+                    replayed(&cast, None),
+                    "from the keyframe after {} events",
+                    key.events
+                );
+            }
+        }
+        let sizes: Vec<(u16, u16)> = keyframes(cast.as_bytes(), 1)
+            .unwrap()
+            .iter()
+            .map(|key| (key.cols, key.rows))
+            .collect();
+        assert_eq!(sizes, [(20, 4), (30, 5), (30, 5), (30, 5)]);
+    }
+
+    #[test]
+    fn lines_that_are_not_events_are_not_counted() {
+        let cast = [
+            HEADER,
+            &event(0.5, "o", "first\r\n"),
+            "not json\n",
+            "[1.0, \"o\"]\n",
+            "\n",
+            &event(1.5, "o", "second\r\n"),
+            "[2.0, \"o\", \"cut sh",
+        ]
+        .concat();
+        let keys = keyframes(cast.as_bytes(), 1).unwrap();
+        let at: Vec<(usize, f64)> = keys.iter().map(|key| (key.events, key.time)).collect();
+        assert_eq!(at, [(1, 0.5), (2, 1.5)]);
+        assert_eq!(keyframes("no header\n".as_bytes(), 1).unwrap(), []);
+        assert_eq!(keyframes("".as_bytes(), 1).unwrap(), []);
+    }
+}
