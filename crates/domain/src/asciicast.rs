@@ -3,6 +3,7 @@
 //! asciinema CLI, the browser player) read it line by line, so a file cut
 //! short after any complete line still plays.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -44,36 +45,43 @@ impl CastHeader {
             title: &self.title,
             env: Env { term: &self.term },
         };
-        line(&header)
+        // Serialising these plain structs and strings cannot fail.
+        let mut line = serde_json::to_string(&header).unwrap_or_default();
+        line.push('\n');
+        line
     }
 }
 
-/// One event of a recording.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CastEvent {
+/// One event of a recording, borrowing its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastEvent<'a> {
     /// What the host printed (`o`).
-    Output(String),
+    Output(&'a str),
     /// Keystrokes that reached the host (`i`).
-    Input(String),
+    Input(&'a str),
     /// The terminal's new size (`r`).
     Resize { cols: u16, rows: u16 },
     /// Something that happened in the session (`m`): a join, a control
     /// change; the player lists these to jump to.
-    Marker(String),
+    Marker(&'a str),
 }
 
-impl CastEvent {
-    /// The event line at `elapsed` since the start, with its newline.
-    pub fn to_line(&self, elapsed: Duration) -> String {
-        let (code, data) = match self {
-            CastEvent::Output(text) => ("o", text.clone()),
-            CastEvent::Input(text) => ("i", text.clone()),
-            CastEvent::Resize { cols, rows } => ("r", format!("{cols}x{rows}")),
-            CastEvent::Marker(label) => ("m", label.clone()),
-        };
+impl CastEvent<'_> {
+    /// Appends the event line at `elapsed` since the start, with its
+    /// newline, to `out`: the writer reuses one buffer for every event.
+    pub fn write_line(&self, elapsed: Duration, out: &mut Vec<u8>) {
         // Microseconds, as asciinema writes them; a float keeps JSON simple.
-        let seconds = (elapsed.as_micros() as f64) / 1_000_000.0;
-        line(&(Seconds(seconds), code, data))
+        let seconds = Seconds((elapsed.as_micros() as f64) / 1_000_000.0);
+        // Serialising numbers and strings into a Vec cannot fail.
+        let _ = match *self {
+            CastEvent::Output(text) => serde_json::to_writer(&mut *out, &(seconds, "o", text)),
+            CastEvent::Input(text) => serde_json::to_writer(&mut *out, &(seconds, "i", text)),
+            CastEvent::Resize { cols, rows } => {
+                serde_json::to_writer(&mut *out, &(seconds, "r", format!("{cols}x{rows}")))
+            }
+            CastEvent::Marker(label) => serde_json::to_writer(&mut *out, &(seconds, "m", label)),
+        };
+        out.push(b'\n');
     }
 }
 
@@ -107,13 +115,6 @@ impl Serialize for Seconds {
     }
 }
 
-fn line(value: &impl Serialize) -> String {
-    // Serialising these plain structs and strings cannot fail.
-    let mut text = serde_json::to_string(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 /// Turns a byte stream into text without splitting a character between two
 /// events: an incomplete sequence at the end waits for the next bytes, and
 /// bytes that can never be UTF-8 become U+FFFD.
@@ -123,7 +124,21 @@ pub struct Utf8Stream {
 }
 
 impl Utf8Stream {
-    pub fn push(&mut self, bytes: &[u8]) -> String {
+    /// The text of `bytes` after what came before. Borrowed in the common
+    /// case (nothing pending, valid UTF-8 up to at most a cut-off last
+    /// character), so most output is never copied here.
+    pub fn push<'b>(&mut self, bytes: &'b [u8]) -> Cow<'b, str> {
+        if self.pending.is_empty() {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => return Cow::Borrowed(text),
+                Err(error) if error.error_len().is_none() => {
+                    let (valid, cut) = bytes.split_at(error.valid_up_to());
+                    self.pending.extend_from_slice(cut);
+                    return Cow::Borrowed(std::str::from_utf8(valid).unwrap_or_default());
+                }
+                Err(_) => {}
+            }
+        }
         self.pending.extend_from_slice(bytes);
         let mut text = String::new();
         let mut rest: &[u8] = &self.pending;
@@ -152,7 +167,7 @@ impl Utf8Stream {
             }
         }
         self.pending = rest.to_vec();
-        text
+        Cow::Owned(text)
     }
 
     /// What is left at the end of the stream.
@@ -165,6 +180,12 @@ impl Utf8Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line_of(event: CastEvent, elapsed: Duration) -> String {
+        let mut out = Vec::new();
+        event.write_line(elapsed, &mut out);
+        String::from_utf8(out).unwrap()
+    }
 
     #[test]
     fn the_header_has_what_players_need() {
@@ -189,8 +210,10 @@ mod tests {
 
     #[test]
     fn events_escape_control_bytes_and_keep_time_in_microseconds() {
-        let line = CastEvent::Output("\x1b[1mbold\x1b[0m\r\n\u{7}\"q\"\\".to_owned())
-            .to_line(Duration::from_micros(1_234_567));
+        let line = line_of(
+            CastEvent::Output("\x1b[1mbold\x1b[0m\r\n\u{7}\"q\"\\"),
+            Duration::from_micros(1_234_567),
+        );
         assert_eq!(
             line,
             "[1.234567,\"o\",\"\\u001b[1mbold\\u001b[0m\\r\\n\\u0007\\\"q\\\"\\\\\"]\n"
@@ -198,19 +221,24 @@ mod tests {
         let parsed: (f64, String, String) = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed.2, "\x1b[1mbold\x1b[0m\r\n\u{7}\"q\"\\");
         assert_eq!(
-            CastEvent::Input("ls\r".to_owned()).to_line(Duration::ZERO),
+            line_of(CastEvent::Input("ls\r"), Duration::ZERO),
             "[0.0,\"i\",\"ls\\r\"]\n"
         );
         assert_eq!(
-            CastEvent::Resize {
-                cols: 120,
-                rows: 40
-            }
-            .to_line(Duration::from_secs(3)),
+            line_of(
+                CastEvent::Resize {
+                    cols: 120,
+                    rows: 40
+                },
+                Duration::from_secs(3)
+            ),
             "[3.0,\"r\",\"120x40\"]\n"
         );
         assert_eq!(
-            CastEvent::Marker("control: Alice".to_owned()).to_line(Duration::from_millis(1500)),
+            line_of(
+                CastEvent::Marker("control: Alice"),
+                Duration::from_millis(1500)
+            ),
             "[1.5,\"m\",\"control: Alice\"]\n"
         );
     }
@@ -218,7 +246,7 @@ mod tests {
     #[test]
     fn long_sessions_keep_their_precision() {
         let eleven_days = Duration::from_secs(11 * 24 * 3600) + Duration::from_micros(7);
-        let line = CastEvent::Output("x".to_owned()).to_line(eleven_days);
+        let line = line_of(CastEvent::Output("x"), eleven_days);
         assert!(line.starts_with("[950400.000007,"), "{line}");
     }
 
@@ -233,9 +261,12 @@ mod tests {
                 term: "xterm".to_owned(),
             }
             .to_line(),
-            CastEvent::Marker("control: Alice".to_owned()).to_line(Duration::ZERO),
-            CastEvent::Output("$ ".to_owned()).to_line(Duration::from_millis(200)),
-            CastEvent::Marker("Bob entered".to_owned()).to_line(Duration::from_micros(2_500_001)),
+            line_of(CastEvent::Marker("control: Alice"), Duration::ZERO),
+            line_of(CastEvent::Output("$ "), Duration::from_millis(200)),
+            line_of(
+                CastEvent::Marker("Bob entered"),
+                Duration::from_micros(2_500_001),
+            ),
         ]
         .concat();
         assert_eq!(
@@ -284,6 +315,23 @@ mod tests {
         assert_eq!(stream.push(&euro[1..2]), "");
         assert_eq!(stream.push(&[euro[2], b'b']), "€b");
         assert_eq!(stream.finish(), "");
+    }
+
+    #[test]
+    fn whole_text_is_passed_through_without_a_copy() {
+        let mut stream = Utf8Stream::default();
+        let euro = "€".as_bytes();
+        assert!(matches!(
+            stream.push(b"plain \x1b[0m"),
+            Cow::Borrowed("plain \x1b[0m")
+        ));
+        assert!(matches!(
+            stream.push(&[b'a', euro[0], euro[1]]),
+            Cow::Borrowed("a")
+        ));
+        // The cut-off character is completed from what was kept.
+        assert!(matches!(stream.push(&euro[2..]), Cow::Owned(text) if text == "€"));
+        assert!(matches!(stream.push(b"z"), Cow::Borrowed("z")));
     }
 
     #[test]

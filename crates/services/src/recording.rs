@@ -1,28 +1,32 @@
 //! Recording a session as it runs. The live session hands each event to a
 //! writer task over a channel, so output never waits on the disk; the task
-//! writes asciicast v2 through a buffer and flushes it at least every
-//! second, so a crash loses at most the last second and leaves a file that
-//! still plays.
+//! encodes what came as asciicast v2 and writes it in large batches, at
+//! least every second, so a crash loses at most the last second and leaves
+//! a file that still plays.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use domain::{CastEvent, CastHeader, Utf8Stream};
 use tokio::fs::File;
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::MissedTickBehavior;
 
-/// How often buffered events reach the file.
-const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// How often the writer collects what the session recorded. The writer
-/// never waits on the channel itself: a waiting receiver would have to be
-/// woken by every keystroke and every chunk of output, on the terminal's
-/// own path. Events carry the time they happened, so this changes no
-/// timing in the file.
+/// How often the writer collects what the session recorded.
+/// The writer never waits on the channel itself: a waiting receiver would
+/// have to be woken by every keystroke and every chunk of output, on the
+/// terminal's own path. Events carry the time they happened, so this
+/// changes no timing in the file.
 const COLLECT_INTERVAL: Duration = Duration::from_millis(20);
-const BUFFER_BYTES: usize = 64 * 1024;
+/// How long encoded events may wait for a write: with the collection's
+/// delay, a crash loses well under a second.
+const WRITE_INTERVAL: Duration = Duration::from_millis(500);
+/// A batch this large is written at once. Writing in large batches keeps
+/// the file's work (a write on tokio's blocking pool) off the terminal's
+/// cores; under heavy output that is a few writes a second.
+const WRITE_BYTES: usize = 512 * 1024;
 
 /// One thing that happened, stamped when it happened (not when written).
 #[derive(Debug)]
@@ -32,7 +36,7 @@ pub(crate) enum Recorded {
     Resize(Instant, u16, u16),
     Marker(Instant, String),
     /// The session is over: write what is left and close the file.
-    End(Instant),
+    End,
 }
 
 /// The live session's end of a recording.
@@ -74,7 +78,7 @@ impl Recorder {
     }
 
     pub(crate) fn end(&self) {
-        self.record(Recorded::End(Instant::now()));
+        self.record(Recorded::End);
     }
 }
 
@@ -85,11 +89,14 @@ pub(crate) struct RecordingSummary {
     pub duration: Duration,
 }
 
-/// The task's end of a recording: the open file and the decoders that keep
-/// characters whole across events.
+/// The task's end of a recording: the open file, the lines encoded since
+/// the last write, and the decoders that keep characters whole across
+/// events.
 pub(crate) struct RecordingWriter {
     path: PathBuf,
-    file: BufWriter<File>,
+    file: File,
+    batch: Vec<u8>,
+    written: Instant,
     started: Instant,
     last: Instant,
     output: Utf8Stream,
@@ -103,18 +110,19 @@ impl RecordingWriter {
         if let Some(directory) = path.parent() {
             tokio::fs::create_dir_all(directory).await?;
         }
-        let file = File::options()
+        let mut file = File::options()
             .write(true)
             .create_new(true)
             .open(path)
             .await?;
-        let mut file = BufWriter::with_capacity(BUFFER_BYTES, file);
         file.write_all(header.to_line().as_bytes()).await?;
         file.flush().await?;
         let now = Instant::now();
         Ok(Self {
             path: path.to_owned(),
             file,
+            batch: Vec::new(),
+            written: now,
             started: now,
             last: now,
             output: Utf8Stream::default(),
@@ -127,53 +135,72 @@ impl RecordingWriter {
         mut self,
         mut events: mpsc::UnboundedReceiver<Recorded>,
     ) -> std::io::Result<RecordingSummary> {
-        let mut flush = tokio::time::interval(FLUSH_INTERVAL);
         let mut collect = tokio::time::interval(COLLECT_INTERVAL);
         collect.set_missed_tick_behavior(MissedTickBehavior::Delay);
         'recording: loop {
-            tokio::select! {
-                _ = collect.tick() => loop {
-                    match events.try_recv() {
-                        Ok(Recorded::End(_)) | Err(TryRecvError::Disconnected) => break 'recording,
-                        Ok(event) => self.write(event).await?,
-                        Err(TryRecvError::Empty) => break,
-                    }
-                },
-                _ = flush.tick() => self.file.flush().await?,
+            collect.tick().await;
+            loop {
+                match events.try_recv() {
+                    Ok(Recorded::End) | Err(TryRecvError::Disconnected) => break 'recording,
+                    Ok(event) => self.encode(event),
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            if self.batch.len() >= WRITE_BYTES || self.written.elapsed() >= WRITE_INTERVAL {
+                self.write_batch().await?;
             }
         }
         let output = self.output.finish();
         let input = self.input.finish();
         let at = self.last;
-        self.write_event(at, CastEvent::Output(output)).await?;
-        self.write_event(at, CastEvent::Input(input)).await?;
-        self.file.flush().await?;
-        self.file.get_ref().sync_all().await?;
+        self.encode_event(at, CastEvent::Output(&output));
+        self.encode_event(at, CastEvent::Input(&input));
+        self.write_batch().await?;
+        self.file.sync_all().await?;
         Ok(RecordingSummary {
             size: tokio::fs::metadata(&self.path).await?.len(),
             duration: self.last.duration_since(self.started),
         })
     }
 
-    async fn write(&mut self, event: Recorded) -> std::io::Result<()> {
-        let (at, event) = match event {
-            Recorded::Output(at, bytes) => (at, CastEvent::Output(self.output.push(&bytes))),
-            Recorded::Input(at, bytes) => (at, CastEvent::Input(self.input.push(&bytes))),
-            Recorded::Resize(at, cols, rows) => (at, CastEvent::Resize { cols, rows }),
-            Recorded::Marker(at, label) => (at, CastEvent::Marker(label)),
-            Recorded::End(at) => (at, CastEvent::Output(String::new())),
-        };
-        self.write_event(at, event).await
+    fn encode(&mut self, event: Recorded) {
+        match event {
+            Recorded::Output(at, bytes) => {
+                let text = self.output.push(&bytes);
+                self.encode_event(at, CastEvent::Output(&text));
+            }
+            Recorded::Input(at, bytes) => {
+                let text = self.input.push(&bytes);
+                self.encode_event(at, CastEvent::Input(&text));
+            }
+            Recorded::Resize(at, cols, rows) => {
+                self.encode_event(at, CastEvent::Resize { cols, rows });
+            }
+            Recorded::Marker(at, label) => self.encode_event(at, CastEvent::Marker(&label)),
+            Recorded::End => {}
+        }
     }
 
-    async fn write_event(&mut self, at: Instant, event: CastEvent) -> std::io::Result<()> {
+    fn encode_event(&mut self, at: Instant, event: CastEvent) {
         // An event cut down to nothing by the decoder is not worth a line.
-        if matches!(&event, CastEvent::Output(text) | CastEvent::Input(text) if text.is_empty()) {
-            return Ok(());
+        if matches!(event, CastEvent::Output("") | CastEvent::Input("")) {
+            return;
         }
         self.last = self.last.max(at);
-        let line = event.to_line(at.saturating_duration_since(self.started));
-        self.file.write_all(line.as_bytes()).await
+        event.write_line(at.saturating_duration_since(self.started), &mut self.batch);
+    }
+
+    /// Hands the batch to the file in one write and waits until it is
+    /// written: the file then plays up to here even if Tandem dies.
+    async fn write_batch(&mut self) -> std::io::Result<()> {
+        self.written = Instant::now();
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all(&self.batch).await?;
+        self.file.flush().await?;
+        self.batch.clear();
+        Ok(())
     }
 }
 
@@ -243,7 +270,7 @@ mod tests {
         let (recorder, events) = Recorder::channel();
         let _task = tokio::spawn(writer.run(events));
         recorder.output(b"still running\r\n");
-        tokio::time::sleep(FLUSH_INTERVAL + Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         // The session goes on; the file on disk already plays this far.
         let lines = lines(&path);
         assert_eq!(lines.last().unwrap()[2], "still running\r\n");
