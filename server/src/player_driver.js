@@ -55,7 +55,12 @@ export function keyframedRecording(castUrl, keyframesUrl) {
     async function init() {
       const [cast, keys] = await Promise.all([
         fetched(castUrl, (response) => response.text()),
-        fetched(keyframesUrl, (response) => response.json()),
+        // Without keyframes the recording still plays; seeks replay it
+        // from the start.
+        fetched(keyframesUrl, (response) => response.json()).catch((error) => {
+          console.warn(`no keyframes, seeking from the start: ${error}`);
+          return [];
+        }),
       ]);
       const { header, events: parsed } = parseEvents(cast);
       if (parsed.length === 0) throw "recording is missing events";
@@ -175,7 +180,10 @@ export function keyframedRecording(castUrl, keyframesUrl) {
       pause();
       position = Math.min(Math.max(targetOf(where), 0), duration);
       show(position);
-      if (playing) play();
+      if (playing) {
+        startedAt = now() - position * 1000;
+        schedule();
+      }
       return true;
     }
 
