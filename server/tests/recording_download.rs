@@ -1,6 +1,6 @@
-//! `/sessions/{id}/recording.cast` and the player page against a real
-//! sshd: the creator and an admin get the file, another operator is
-//! refused, and nobody unsigned gets anything.
+//! `/sessions/{id}/recording.cast`, its keyframes and the player page
+//! against a real sshd: the creator and an admin get them, another
+//! operator is refused, and nobody unsigned gets anything.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod support;
@@ -95,4 +95,66 @@ async fn a_recording_downloads_for_its_creator_and_admins_only() {
         !page.contains(&format!("/sessions/{session}/play")),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn keyframes_follow_the_same_rule_and_are_kept_once_the_session_is_over() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+    let account = admin
+        .add_test_host("seek", sshd.port, &sshd.host_key_fingerprint)
+        .await;
+    let alice = operator(&server, &admin, "alice", Some(account)).await;
+    let bob = operator(&server, &admin, "bob", Some(account)).await;
+
+    // About 1.3 MB of output: more than one keyframe's worth (1 MiB).
+    let session = alice.start_session(account).await.unwrap();
+    let mut socket = connect(&alice, session).await;
+    type_line(&mut socket, "seq -f 'n%06g' 1 200000").await;
+    output_until(&mut socket, "n200000").await;
+    alice
+        .ok("exit_session", &[("id", &session.to_string())])
+        .await;
+    assert_eq!(ended(&mut socket).await, "S_200");
+
+    let url = format!("/sessions/{session}/recording.keyframes.json");
+    let (status, content_type, json) = download(&alice, &url).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(content_type, "application/json");
+    let keyframes: Vec<services::Keyframe> = serde_json::from_str(&json).unwrap();
+    assert_eq!(keyframes.len(), 1, "{json}");
+    let keyframe = &keyframes[0];
+    // Its screen is a stretch of seq's lines from partway through.
+    let size = |value| std::num::NonZeroU16::new(value).unwrap();
+    let mut terminal = vt100::Parser::new(size(keyframe.rows), size(keyframe.cols), 0);
+    terminal.process(keyframe.screen.as_bytes());
+    let lines: Vec<u32> = terminal
+        .screen()
+        .contents()
+        .lines()
+        .filter_map(|line| line.strip_prefix('n')?.parse().ok())
+        .collect();
+    assert!(lines.len() >= 20, "{lines:?}");
+    assert!(
+        lines.windows(2).all(|pair| pair[1] == pair[0] + 1),
+        "{lines:?}"
+    );
+    assert!((100_000..200_000).contains(&lines[0]), "{lines:?}");
+
+    // Kept beside the recording; asked again, the same.
+    let kept: Vec<_> = std::fs::read_dir(dir.path().join("recordings"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".keyframes.json"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(download(&admin, &url).await.2, json);
+
+    let (status, _, refused) = download(&bob, &url).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!refused.contains("screen"));
+    let (status, _, _) = download(&server.browser(), &url).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
