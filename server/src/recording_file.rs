@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Extension, Path, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::OmSessionId;
-use services::{ServiceError, Services};
+use services::{Actor, ServiceError, Services};
 use tower_http::services::ServeFile;
 use tower_sessions::Session;
 
@@ -22,10 +22,9 @@ pub async fn download(
     web_session: Session,
     request: Request,
 ) -> Response {
-    let actor = match services.signed_in_actor(&web_session).await {
-        Ok(Some(actor)) => actor.with_address(client.ip()),
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
-        Err(error) => return refusal(error),
+    let actor = match signed_in(&services, &web_session, client).await {
+        Ok(actor) => actor,
+        Err(refused) => return refused,
     };
     let path = match services.recording_path(&actor, OmSessionId(id)).await {
         Ok(path) => path,
@@ -61,10 +60,9 @@ pub async fn keyframes(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     web_session: Session,
 ) -> Response {
-    let actor = match services.signed_in_actor(&web_session).await {
-        Ok(Some(actor)) => actor.with_address(client.ip()),
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
-        Err(error) => return refusal(error),
+    let actor = match signed_in(&services, &web_session, client).await {
+        Ok(actor) => actor,
+        Err(refused) => return refused,
     };
     match services.recording_keyframes(&actor, OmSessionId(id)).await {
         Ok(json) => (
@@ -76,6 +74,18 @@ pub async fn keyframes(
         )
             .into_response(),
         Err(error) => refusal(error),
+    }
+}
+
+async fn signed_in(
+    services: &Services,
+    web_session: &Session,
+    client: SocketAddr,
+) -> Result<Actor, Response> {
+    match services.signed_in_actor(web_session).await {
+        Ok(Some(actor)) => Ok(actor.with_address(client.ip())),
+        Ok(None) => Err((StatusCode::UNAUTHORIZED, "please sign in").into_response()),
+        Err(error) => Err(refusal(error)),
     }
 }
 

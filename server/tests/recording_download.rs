@@ -28,27 +28,62 @@ async fn download(browser: &Browser, path: &str) -> (StatusCode, String, String)
     (status, content_type, response.text().await.unwrap())
 }
 
+/// A Tandem on a real sshd with its admin, Alice, and Bob, who holds the
+/// same grant (that is not enough to see Alice's sessions), and one
+/// session of Alice's that ran `command` until `shown` came back, then
+/// ended.
+struct Recorded {
+    server: TestServer,
+    admin: Browser,
+    alice: Browser,
+    bob: Browser,
+    session: i64,
+    dir: tempfile::TempDir,
+    _sshd: Sshd,
+}
+
+impl Recorded {
+    async fn session(command: &str, shown: &str) -> Self {
+        let sshd = Sshd::start();
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start(dir.path()).await;
+        let admin = signed_in_admin(&server).await;
+        let account = admin
+            .add_test_host("play", sshd.port, &sshd.host_key_fingerprint)
+            .await;
+        let alice = operator(&server, &admin, "alice", Some(account)).await;
+        let bob = operator(&server, &admin, "bob", Some(account)).await;
+        let session = alice.start_session(account).await.unwrap();
+        let mut socket = connect(&alice, session).await;
+        type_line(&mut socket, command).await;
+        output_until(&mut socket, shown).await;
+        alice
+            .ok("exit_session", &[("id", &session.to_string())])
+            .await;
+        assert_eq!(ended(&mut socket).await, "S_200");
+        Self {
+            server,
+            admin,
+            alice,
+            bob,
+            session,
+            dir,
+            _sshd: sshd,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_recording_downloads_for_its_creator_and_admins_only() {
-    let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let admin = signed_in_admin(&server).await;
-    let account = admin
-        .add_test_host("play", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let alice = operator(&server, &admin, "alice", Some(account)).await;
-    // Bob holds the same grant: that is not enough to see Alice's sessions.
-    let bob = operator(&server, &admin, "bob", Some(account)).await;
-
-    let session = alice.start_session(account).await.unwrap();
-    let mut socket = connect(&alice, session).await;
-    type_line(&mut socket, "echo downloaded-$((40+2))").await;
-    output_until(&mut socket, "downloaded-42").await;
-    alice
-        .ok("exit_session", &[("id", &session.to_string())])
-        .await;
-    assert_eq!(ended(&mut socket).await, "S_200");
+    let Recorded {
+        server,
+        admin,
+        alice,
+        bob,
+        session,
+        dir,
+        _sshd,
+    } = Recorded::session("echo downloaded-$((40+2))", "downloaded-42").await;
 
     let url = format!("/sessions/{session}/recording.cast");
     let (status, content_type, cast) = download(&alice, &url).await;
@@ -99,25 +134,16 @@ async fn a_recording_downloads_for_its_creator_and_admins_only() {
 
 #[tokio::test]
 async fn keyframes_follow_the_same_rule_and_are_kept_once_the_session_is_over() {
-    let sshd = Sshd::start();
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let admin = signed_in_admin(&server).await;
-    let account = admin
-        .add_test_host("seek", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let alice = operator(&server, &admin, "alice", Some(account)).await;
-    let bob = operator(&server, &admin, "bob", Some(account)).await;
-
     // About 1.3 MB of output: more than one keyframe's worth (1 MiB).
-    let session = alice.start_session(account).await.unwrap();
-    let mut socket = connect(&alice, session).await;
-    type_line(&mut socket, "seq -f 'n%06g' 1 200000").await;
-    output_until(&mut socket, "n200000").await;
-    alice
-        .ok("exit_session", &[("id", &session.to_string())])
-        .await;
-    assert_eq!(ended(&mut socket).await, "S_200");
+    let Recorded {
+        server,
+        admin,
+        alice,
+        bob,
+        session,
+        dir,
+        _sshd,
+    } = Recorded::session("seq -f 'n%06g' 1 200000", "n200000").await;
 
     let url = format!("/sessions/{session}/recording.keyframes.json");
     let (status, content_type, json) = download(&alice, &url).await;
