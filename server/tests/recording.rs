@@ -36,11 +36,15 @@ fn asciinema_cat(recording: &Path) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// The only recording in a data directory.
+/// The only recording in a data directory (its keyframes aside).
 fn the_recording(data_dir: &Path) -> PathBuf {
     let mut found: Vec<PathBuf> = std::fs::read_dir(data_dir.join("recordings"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "cast")
+        })
         .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     found.pop().unwrap()

@@ -95,6 +95,10 @@ async fn a_recording_downloads_for_its_creator_and_admins_only() {
     let recordings: Vec<_> = std::fs::read_dir(dir.path().join("recordings"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "cast")
+        })
         .collect();
     assert_eq!(recordings.len(), 1);
     assert_eq!(std::fs::read_to_string(&recordings[0]).unwrap(), cast);
@@ -132,8 +136,28 @@ async fn a_recording_downloads_for_its_creator_and_admins_only() {
     );
 }
 
+/// The one keyframes file in the data directory's recordings, once it
+/// appears.
+async fn kept_keyframes(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let began = std::time::Instant::now();
+    loop {
+        let kept: Vec<_> = std::fs::read_dir(data_dir.join("recordings"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.to_string_lossy().ends_with(".keyframes.json"))
+            .collect();
+        match kept.as_slice() {
+            [one] => return one.clone(),
+            [] if began.elapsed() < std::time::Duration::from_secs(15) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => panic!("keyframes kept: {other:?}"),
+        }
+    }
+}
+
 #[tokio::test]
-async fn keyframes_follow_the_same_rule_and_are_kept_once_the_session_is_over() {
+async fn keyframes_are_built_when_the_session_ends_for_those_who_may_play_it() {
     // About 1.3 MB of output: more than one keyframe's worth (1 MiB).
     let Recorded {
         server,
@@ -144,6 +168,10 @@ async fn keyframes_follow_the_same_rule_and_are_kept_once_the_session_is_over() 
         dir,
         _sshd,
     } = Recorded::session("seq -f 'n%06g' 1 200000", "n200000").await;
+
+    // Built when the session ended, before anyone asked, and kept beside
+    // the recording.
+    let kept = kept_keyframes(dir.path()).await;
 
     let url = format!("/sessions/{session}/recording.keyframes.json");
     let (status, content_type, json) = download(&alice, &url).await;
@@ -169,13 +197,7 @@ async fn keyframes_follow_the_same_rule_and_are_kept_once_the_session_is_over() 
     );
     assert!((100_000..200_000).contains(&lines[0]), "{lines:?}");
 
-    // Kept beside the recording; asked again, the same.
-    let kept: Vec<_> = std::fs::read_dir(dir.path().join("recordings"))
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
-        .filter(|name| name.ends_with(".keyframes.json"))
-        .collect();
-    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), json);
     assert_eq!(download(&admin, &url).await.2, json);
 
     let (status, _, refused) = download(&bob, &url).await;

@@ -184,6 +184,9 @@ async fn an_admin_monitors_a_session_read_only_and_terminates_it() {
                 .unwrap()
                 .to_string_lossy()
                 .starts_with(&format!("session-{session}-"))
+                && path
+                    .extension()
+                    .is_some_and(|extension| extension == "cast")
         })
         .unwrap();
     let cast = std::fs::read_to_string(file).unwrap();

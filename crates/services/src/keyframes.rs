@@ -5,6 +5,7 @@
 //! about 50 MB a second, so a seek in a long recording took seconds).
 
 use std::io::BufRead;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +81,44 @@ pub fn keyframes(cast: impl BufRead, every: usize) -> std::io::Result<Vec<Keyfra
         }
     }
     Ok(keyframes)
+}
+
+/// Where the keyframes of the recording at `recording` are kept.
+pub(crate) fn kept_beside(recording: &Path) -> PathBuf {
+    recording.with_extension("keyframes.json")
+}
+
+/// The keyframes of the recording at `recording`, as JSON, built on
+/// tokio's blocking pool (a second or so per 100 MB).
+pub(crate) async fn build(recording: PathBuf) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::io::BufReader::new(std::fs::File::open(&recording)?);
+        let keyframes = keyframes(file, KEYFRAME_EVERY_BYTES)?;
+        serde_json::to_vec(&keyframes).map_err(std::io::Error::other)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// Keeps `json` beside the recording at `recording`: written aside and
+/// renamed, so a reader never sees half.
+pub(crate) async fn keep(recording: &Path, json: &[u8]) -> std::io::Result<()> {
+    let kept = kept_beside(recording);
+    let partial = kept.with_extension("partial");
+    tokio::fs::write(&partial, json).await?;
+    tokio::fs::rename(&partial, &kept).await
+}
+
+/// Builds and keeps the keyframes of a finished recording, so they are
+/// ready before anyone presses Play.
+pub(crate) async fn build_and_keep(recording: PathBuf) {
+    let kept = match build(recording.clone()).await {
+        Ok(json) => keep(&recording, &json).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = kept {
+        tracing::warn!(recording = %recording.display(), %error, "building keyframes failed");
+    }
 }
 
 /// What switches a terminal to its alternate screen (full-screen programs

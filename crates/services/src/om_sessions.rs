@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use crate::audit::AuditEntry;
 use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
 use crate::terminal::{Attachment, LiveSession};
-use crate::{Actor, ServiceError, Services};
+use crate::{Actor, ServiceError, Services, keyframes};
 
 /// The terminal size until the browser reports its own.
 const INITIAL_COLS: u16 = 80;
@@ -143,14 +143,21 @@ impl Services {
         session.set_window(window);
         if let Some(writer) = writer {
             let services = self.clone();
+            let path = writer.path().to_owned();
             session.set_recording_task(tokio::spawn(async move {
                 let written = writer.run(recorded).await;
-                if let Err(error) = &written {
-                    tracing::error!(session = %id, %error, "writing the recording failed");
-                    // Not awaited here: ending the session awaits this task.
-                    tokio::spawn(async move {
-                        services.end_session(id, SessionEnd::RecordingFailed).await
-                    });
+                // Neither is awaited here: ending the session awaits this
+                // task.
+                match &written {
+                    Ok(_) => {
+                        tokio::spawn(keyframes::build_and_keep(path));
+                    }
+                    Err(error) => {
+                        tracing::error!(session = %id, %error, "writing the recording failed");
+                        tokio::spawn(async move {
+                            services.end_session(id, SessionEnd::RecordingFailed).await
+                        });
+                    }
                 }
                 written
             }));

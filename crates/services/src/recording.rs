@@ -130,6 +130,10 @@ impl RecordingWriter {
         })
     }
 
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Writes events until the session ends or the channel closes.
     pub(crate) async fn run(
         mut self,

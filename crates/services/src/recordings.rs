@@ -11,8 +11,7 @@ use domain::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use tokio::io::AsyncBufReadExt;
 
-use crate::keyframes::{KEYFRAME_EVERY_BYTES, keyframes};
-use crate::{Actor, ServiceError, Services};
+use crate::{Actor, ServiceError, Services, keyframes};
 
 /// A recording the actor may play: its file and what the page shows.
 #[derive(Debug, Clone)]
@@ -94,42 +93,28 @@ impl Services {
     }
 
     /// The keyframes of session `id`'s recording, as JSON, for the player
-    /// to seek with. Built on first use (a second or so per 100 MB) and
-    /// kept beside the recording once the session is over. A recording
-    /// only grows, so keyframes built while it was still being written
-    /// hold too: there are just none yet for what came later.
+    /// to seek with: those kept beside the recording when the session
+    /// ended, or built now. A recording only grows, so keyframes built
+    /// while it is still being written hold too: there are just none yet
+    /// for what came later.
     pub async fn recording_keyframes(
         &self,
         actor: &Actor,
         id: OmSessionId,
     ) -> Result<Vec<u8>, ServiceError> {
         let (row, path) = self.playable(actor, id).await?;
-        let kept = path.with_extension("keyframes.json");
-        if row.ended_at.is_some()
-            && let Ok(json) = tokio::fs::read(&kept).await
-        {
+        let ended = row.ended_at.is_some();
+        if ended && let Ok(json) = tokio::fs::read(keyframes::kept_beside(&path)).await {
             return Ok(json);
         }
-        let built = tokio::task::spawn_blocking(move || {
-            let file = std::io::BufReader::new(std::fs::File::open(&path)?);
-            let keyframes = keyframes(file, KEYFRAME_EVERY_BYTES)?;
-            serde_json::to_vec(&keyframes).map_err(std::io::Error::other)
-        })
-        .await
-        .map_err(|error| ServiceError::Internal(error.into()))?
-        .map_err(|error| ServiceError::Internal(error.into()))?;
-        if row.ended_at.is_some() {
-            // Written aside and renamed, so a reader never sees half.
-            let partial = kept.with_extension("partial");
-            let keep = async {
-                tokio::fs::write(&partial, &built).await?;
-                tokio::fs::rename(&partial, &kept).await
-            };
-            if let Err(error) = keep.await {
-                tracing::warn!(session = id.0, %error, "keeping a recording's keyframes failed");
-            }
+        let json = keyframes::build(path.clone())
+            .await
+            .map_err(|error| ServiceError::Internal(error.into()))?;
+        // Over, but its keyframes were not kept (Tandem stopped first).
+        if ended && let Err(error) = keyframes::keep(&path, &json).await {
+            tracing::warn!(session = id.0, %error, "keeping a recording's keyframes failed");
         }
-        Ok(built)
+        Ok(json)
     }
 
     /// The actor's own sessions that are over, newest first.
