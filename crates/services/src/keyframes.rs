@@ -63,19 +63,19 @@ pub fn keyframes(cast: impl BufRead, every: usize) -> std::io::Result<Vec<Keyfra
             }
             "r" => {
                 if let Some((cols, rows)) = parse_size(&text) {
-                    replay.terminal.set_size(size(rows), size(cols));
+                    replay.resize(cols, rows);
                 }
             }
             _ => {}
         }
         if output >= every {
             output = 0;
-            let (rows, cols) = replay.terminal.screen().size();
+            let (cols, rows) = replay.size();
             keyframes.push(Keyframe {
                 events,
                 time,
-                cols: cols.get(),
-                rows: rows.get(),
+                cols,
+                rows,
                 screen: String::from_utf8_lossy(&replay.screen()).into_owned(),
             });
         }
@@ -156,6 +156,16 @@ impl Replay {
             text = &text[at + switch..];
         }
         self.terminal.process(text.as_bytes());
+    }
+
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.terminal.set_size(size(rows), size(cols));
+    }
+
+    /// The terminal's size, as `(cols, rows)`.
+    fn size(&self) -> (u16, u16) {
+        let (rows, cols) = self.terminal.screen().size();
+        (cols.get(), rows.get())
     }
 
     /// What draws the terminal as it stands on a reset one.

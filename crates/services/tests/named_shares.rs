@@ -88,6 +88,14 @@ impl Fixture {
         }
     }
 
+    /// A session of olivia's on "web-1", scheduled to start at `start`.
+    async fn schedule(&self, title: &str, start: DateTime<Utc>, length: Duration) -> OmSessionId {
+        self.services
+            .schedule_session(&self.owner, self.account, title, start, length)
+            .await
+            .unwrap()
+    }
+
     /// A NamedShare of `users` with a note and nothing else.
     fn share(users: &[&Actor], note: &str) -> NamedShare {
         NamedShare {
@@ -308,16 +316,7 @@ async fn a_scheduled_session_shared_by_name_goes_live_for_the_added_user() {
     let f = Fixture::start().await;
     let services = &f.services;
     let start = Utc::now() + Duration::seconds(3);
-    let id = services
-        .schedule_session(
-            &f.owner,
-            f.account,
-            "Fix nginx",
-            start,
-            Duration::minutes(30),
-        )
-        .await
-        .unwrap();
+    let id = f.schedule("Fix nginx", start, Duration::minutes(30)).await;
 
     let mine = services.my_sessions(&f.owner).await.unwrap();
     assert_eq!(mine.len(), 1, "{mine:?}");
@@ -631,16 +630,9 @@ async fn a_cancelled_session_never_starts_and_an_active_one_cannot_be_cancelled(
     let f = Fixture::start().await;
     let services = &f.services;
     let start = Utc::now() + Duration::seconds(2);
-    let id = services
-        .schedule_session(
-            &f.owner,
-            f.account,
-            "Patch kernel",
-            start,
-            Duration::minutes(5),
-        )
-        .await
-        .unwrap();
+    let id = f
+        .schedule("Patch kernel", start, Duration::minutes(5))
+        .await;
     services
         .share_with_users(&f.owner, id, Fixture::share(&[&f.peter], ""))
         .await
@@ -708,16 +700,13 @@ async fn a_cancelled_session_never_starts_and_an_active_one_cannot_be_cancelled(
 /// owner's password; a wrong password is refused, and guessing locked out.
 async fn search_scope(f: &Fixture) {
     let services = &f.services;
-    let id = services
-        .schedule_session(
-            &f.owner,
-            f.account,
+    let id = f
+        .schedule(
             "Search",
             Utc::now() + Duration::hours(1),
             Duration::hours(1),
         )
-        .await
-        .unwrap();
+        .await;
     let names = |found: &[domain::UserMatch]| -> Vec<(String, bool)> {
         found
             .iter()
@@ -998,16 +987,9 @@ async fn added_users_with_an_email_address_get_an_email_through_smtp() {
     .await;
     let services = &f.services;
     let start = Utc::now() + Duration::hours(2);
-    let id = services
-        .schedule_session(
-            &f.owner,
-            f.account,
-            "Rotate TLS certs",
-            start,
-            Duration::hours(1),
-        )
-        .await
-        .unwrap();
+    let id = f
+        .schedule("Rotate TLS certs", start, Duration::hours(1))
+        .await;
     let note = "Bring the change ticket CHG-1234, please.";
     // Nora has no email address: she is notified in the app only.
     let password = password_of("olivia");
@@ -1062,16 +1044,13 @@ async fn a_mail_server_that_is_down_loses_only_the_email() {
     })
     .await;
     let services = &f.services;
-    let id = services
-        .schedule_session(
-            &f.owner,
-            f.account,
+    let id = f
+        .schedule(
             "Nobody mails",
             Utc::now() + Duration::hours(1),
             Duration::hours(1),
         )
-        .await
-        .unwrap();
+        .await;
     services
         .share_with_users(&f.owner, id, Fixture::share(&[&f.peter], "hi"))
         .await
@@ -1096,16 +1075,13 @@ async fn a_scheduled_session_whose_window_passed_ends_without_starting() {
 
     let f = Fixture::start().await;
     let services = &f.services;
-    let id = services
-        .schedule_session(
-            &f.owner,
-            f.account,
+    let id = f
+        .schedule(
             "Missed",
             Utc::now() + Duration::hours(1),
             Duration::hours(1),
         )
-        .await
-        .unwrap();
+        .await;
     services
         .share_with_users(&f.owner, id, Fixture::share(&[&f.peter], ""))
         .await
