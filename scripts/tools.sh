@@ -88,3 +88,40 @@ ensure_smtp_server() {
   fi
   export TANDEM_SMTP_PYTHON="$venv/bin/python"
 }
+
+# A PostgreSQL server for the database tests. Exports TANDEM_TEST_POSTGRES_URL:
+# the one given, else the server answering on 127.0.0.1:5432, else a private
+# server that this function installs (from Debian) and starts on a free
+# loopback port in a temporary directory, stopped when the calling script
+# exits.
+ensure_postgres() {
+  if [ -n "${TANDEM_TEST_POSTGRES_URL:-}" ]; then return; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    export TANDEM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432
+    return
+  fi
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$bin" ]; then
+    install_debian_packages postgresql
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  local dir port
+  dir=$(mktemp -d /tmp/tandem-postgres.XXXXXX)
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  step "Starting a private PostgreSQL on 127.0.0.1:$port"
+  # PostgreSQL refuses to run as root: as the postgres user when we are root.
+  local run=()
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    chown postgres "$dir"
+    run=(runuser -u postgres --)
+  fi
+  "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust >"$dir/initdb.log"
+  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir"
+  POSTGRES_STOP=("${run[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast stop)
+  trap '"${POSTGRES_STOP[@]}" >/dev/null; rm -rf "$POSTGRES_DIR"' EXIT
+  POSTGRES_DIR=$dir
+  export TANDEM_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port
+}

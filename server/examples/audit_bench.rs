@@ -40,7 +40,7 @@ async fn main() {
             at: Set(start + chrono::Duration::seconds(n)),
             actor_id: Set(Some(n % 500 + 1)),
             actor: Set(format!("user-{}", n % 500 + 1)),
-            address: Set("10.0.0.1".to_owned()),
+            address: Set("127.0.0.1".to_owned()),
             kind: Set(AuditKind::ALL[(n % AuditKind::ALL.len() as i64) as usize]
                 .as_str()
                 .to_owned()),

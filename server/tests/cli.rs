@@ -134,7 +134,7 @@ fn mistakes_are_explained_and_change_nothing() {
             "--name",
             "h",
             "--address",
-            "10.0.0.1",
+            "127.0.0.1",
             "--port",
             "0",
             "--host-key",

@@ -3,6 +3,8 @@
 //! forced out, and a stalled viewer who must not hold anyone up.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+#[path = "../../crates/services/tests/postgres/mod.rs"]
+mod postgres;
 mod support;
 
 use std::time::Duration;
@@ -168,31 +170,13 @@ async fn invited_users_enter_take_turns_in_control_and_are_forced_out() {
     invited_users_journey(Shared::open(|_| {}).await).await;
 }
 
+#[ignore = "needs PostgreSQL at TANDEM_TEST_POSTGRES_URL; scripts/test runs it"]
 #[tokio::test]
 async fn the_invited_users_journey_runs_on_postgresql() {
-    let Ok(server_url) = std::env::var("TANDEM_TEST_POSTGRES_URL") else {
-        eprintln!("TANDEM_TEST_POSTGRES_URL is not set: PostgreSQL not tested");
-        return;
-    };
-    use db::sea_orm::{ConnectionTrait, Database};
-    let database = format!("tandem_cooperation_{}", std::process::id());
-    let maintenance = Database::connect(format!("{server_url}/postgres"))
-        .await
-        .unwrap();
-    maintenance
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database}"))
-        .await
-        .unwrap();
-    maintenance
-        .execute_unprepared(&format!("CREATE DATABASE {database}"))
-        .await
-        .unwrap();
-    let url = format!("{server_url}/{database}");
-    invited_users_journey(Shared::open(|config| config.database_url = Some(url)).await).await;
-    maintenance
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await
-        .unwrap();
+    postgres::with_database("tandem_cooperation", |url| async move {
+        invited_users_journey(Shared::open(|config| config.database_url = Some(url)).await).await;
+    })
+    .await;
 }
 
 async fn invited_users_journey(mut shared: Shared) {

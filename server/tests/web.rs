@@ -36,7 +36,7 @@ async fn set_up_inventory(admin: &Browser) -> i64 {
             &[
                 ("project_id", &project_id),
                 ("name", "db-1"),
-                ("address", "10.0.0.5"),
+                ("address", "127.0.0.5"),
                 ("port", "22"),
                 ("host_key", FINGERPRINT),
             ],

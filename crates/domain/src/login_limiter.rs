@@ -118,14 +118,14 @@ mod tests {
         let mut limiter = limiter();
         let start = Instant::now();
         for second in 0..3 {
-            assert!(limiter.allows("alice", "10.0.0.1", start));
-            limiter.record_failure("alice", "10.0.0.1", start + Duration::from_secs(second));
+            assert!(limiter.allows("alice", "127.0.0.1", start));
+            limiter.record_failure("alice", "127.0.0.1", start + Duration::from_secs(second));
         }
         let later = start + Duration::from_secs(10);
-        assert!(!limiter.allows("alice", "10.0.0.2", later));
-        assert!(limiter.allows("bob", "10.0.0.2", later));
+        assert!(!limiter.allows("alice", "127.0.0.2", later));
+        assert!(limiter.allows("bob", "127.0.0.2", later));
         // The first failure leaves the window 60 s after it happened.
-        assert!(limiter.allows("alice", "10.0.0.2", start + Duration::from_secs(60)));
+        assert!(limiter.allows("alice", "127.0.0.2", start + Duration::from_secs(60)));
     }
 
     #[test]
@@ -133,10 +133,10 @@ mod tests {
         let mut limiter = limiter();
         let now = Instant::now();
         for name in ["a", "b", "c", "d", "e"] {
-            limiter.record_failure(name, "10.0.0.9", now);
+            limiter.record_failure(name, "127.0.0.9", now);
         }
-        assert!(!limiter.allows("f", "10.0.0.9", now));
-        assert!(limiter.allows("f", "10.0.0.8", now));
+        assert!(!limiter.allows("f", "127.0.0.9", now));
+        assert!(limiter.allows("f", "127.0.0.8", now));
     }
 
     #[test]
@@ -144,13 +144,13 @@ mod tests {
         let mut limiter = limiter();
         let now = Instant::now();
         for _ in 0..3 {
-            limiter.record_failure("alice", "10.0.0.1", now);
+            limiter.record_failure("alice", "127.0.0.1", now);
         }
         limiter.record_success("alice");
-        assert!(limiter.allows("alice", "10.0.0.3", now));
-        limiter.record_failure("alice", "10.0.0.1", now);
-        limiter.record_failure("alice", "10.0.0.1", now);
-        assert!(!limiter.allows("zed", "10.0.0.1", now));
+        assert!(limiter.allows("alice", "127.0.0.3", now));
+        limiter.record_failure("alice", "127.0.0.1", now);
+        limiter.record_failure("alice", "127.0.0.1", now);
+        assert!(!limiter.allows("zed", "127.0.0.1", now));
     }
 
     #[test]
@@ -158,9 +158,9 @@ mod tests {
         let mut limiter = limiter();
         let now = Instant::now();
         for _ in 0..1000 {
-            limiter.record_failure("alice", "10.0.0.1", now);
+            limiter.record_failure("alice", "127.0.0.1", now);
         }
         assert_eq!(limiter.accounts["alice"].len(), 3);
-        assert_eq!(limiter.addresses["10.0.0.1"].len(), 5);
+        assert_eq!(limiter.addresses["127.0.0.1"].len(), 5);
     }
 }

@@ -395,7 +395,7 @@ mod tests {
     fn addresses_are_host_names_or_ip_addresses() {
         for good in [
             "localhost",
-            "10.0.0.1",
+            "127.0.0.1",
             "db-1.example.org",
             "::1",
             "fe80::1",

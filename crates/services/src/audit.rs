@@ -404,7 +404,7 @@ mod tests {
             let entry = AuditEntry::concerning(alice, kind).session(OmSessionId(n % 4 + 1));
             services.audit(entry).await;
         }
-        let address = Some("10.1.2.3".parse().unwrap());
+        let address = Some("127.1.2.3".parse().unwrap());
         services
             .audit(AuditEntry::anonymous("mallory", address, AuditKind::LoginFailed).denied())
             .await;
@@ -442,7 +442,7 @@ mod tests {
         let row = &page.rows[0];
         assert_eq!(
             (row.actor_id, row.address.as_str(), row.outcome),
-            (None, "10.1.2.3", AuditOutcome::Denied)
+            (None, "127.1.2.3", AuditOutcome::Denied)
         );
     }
 

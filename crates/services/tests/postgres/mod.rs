@@ -1,23 +1,24 @@
 //! A fresh PostgreSQL database for one test, on the server that
-//! TANDEM_TEST_POSTGRES_URL names (scripts/test sets it when one listens on
-//! 5432), dropped afterwards even when the test fails.
+//! TANDEM_TEST_POSTGRES_URL names, dropped afterwards even when the test
+//! fails. Tests that use it are `#[ignore]`d, so that a plain `cargo test`
+//! reports them as skipped; scripts/test runs them with `--include-ignored`
+//! after making sure a PostgreSQL server answers (starting its own if none
+//! does), so there a missing database is a failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 use std::future::Future;
 
 use db::sea_orm::{ConnectionTrait, Database};
 
-/// Runs `test` with the URL of a new database named `<prefix>_<pid>`, or
-/// skips it, saying so, when TANDEM_TEST_POSTGRES_URL is not set.
+/// Runs `test` with the URL of a new database named `<prefix>_<pid>`.
+/// Panics when TANDEM_TEST_POSTGRES_URL is not set.
 pub async fn with_database<F, T>(prefix: &str, test: F)
 where
     F: FnOnce(String) -> T,
     T: Future<Output = ()> + Send + 'static,
 {
-    let Ok(server_url) = std::env::var("TANDEM_TEST_POSTGRES_URL") else {
-        eprintln!("TANDEM_TEST_POSTGRES_URL is not set: PostgreSQL not tested");
-        return;
-    };
+    let server_url = std::env::var("TANDEM_TEST_POSTGRES_URL")
+        .expect("TANDEM_TEST_POSTGRES_URL names the PostgreSQL server to test on");
     let database = format!("{prefix}_{}", std::process::id());
     let maintenance = Database::connect(format!("{server_url}/postgres"))
         .await
