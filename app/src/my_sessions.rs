@@ -35,13 +35,14 @@ pub async fn schedule_session(
             message: "must be a date and time like 2026-12-24T09:30".to_owned(),
         })?
         .and_utc();
+    let length = domain::window_minutes(minutes).map_err(services::ServiceError::from)?;
     let id = crate::server::services()?
         .schedule_session(
             &actor,
             domain::HostAccountId(host_account_id),
             &title,
             start,
-            chrono::Duration::minutes(minutes),
+            length,
         )
         .await?;
     Ok(id.0)
@@ -50,12 +51,9 @@ pub async fn schedule_session(
 #[server(endpoint = "extend_session")]
 pub async fn extend_session(id: i64, minutes: i64) -> Result<(), AppError> {
     let actor = crate::server::current_actor().await?;
+    let by = domain::window_minutes(minutes).map_err(services::ServiceError::from)?;
     Ok(crate::server::services()?
-        .extend_session(
-            &actor,
-            domain::OmSessionId(id),
-            chrono::Duration::minutes(minutes),
-        )
+        .extend_session(&actor, domain::OmSessionId(id), by)
         .await?)
 }
 

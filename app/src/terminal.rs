@@ -1,6 +1,7 @@
 //! The browser side of a terminal: xterm.js over the terminal WebSocket.
 //! Compiled for the browser only.
 
+use domain::{MAX_COLS, MAX_ROWS};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::Message;
@@ -46,7 +47,7 @@ pub fn start(id: i64, container: HtmlElement, live: LiveView) {
             .unchecked_into(),
     );
     terminal.open(container);
-    fit.fit();
+    fit_within_limits(&terminal, &fit);
     terminal.focus();
 
     let (outgoing, outgoing_queue) = mpsc::unbounded::<ClientMsg>();
@@ -57,7 +58,7 @@ pub fn start(id: i64, container: HtmlElement, live: LiveView) {
 
     forward_keystrokes(&terminal, outgoing.clone());
     forward_resizes(&terminal, outgoing.clone());
-    follow_window_size(fit);
+    follow_window_size(terminal.clone(), fit);
 
     let url = socket_url(id);
     match WebSocket::open(&url) {
@@ -80,6 +81,17 @@ fn socket_url(id: i64) -> String {
     };
     let host = location.host().unwrap_or_default();
     format!("{scheme}://{host}/sessions/{id}/terminal")
+}
+
+/// Fits the terminal to its box, but no larger than the server keeps (a
+/// larger size would be reduced there, and the two screens would differ).
+fn fit_within_limits(terminal: &Terminal, fit: &FitAddon) {
+    fit.fit();
+    let (cols, rows) = (terminal.get_cols(), terminal.get_rows());
+    let (max_cols, max_rows) = (u32::from(MAX_COLS), u32::from(MAX_ROWS));
+    if cols > max_cols || rows > max_rows {
+        terminal.resize(cols.min(max_cols), rows.min(max_rows));
+    }
 }
 
 fn size_of(terminal: &Terminal) -> ClientMsg {
@@ -111,8 +123,8 @@ fn forward_resizes(terminal: &Terminal, outgoing: mpsc::UnboundedSender<ClientMs
     on_resize.forget();
 }
 
-fn follow_window_size(fit: FitAddon) {
-    let on_resize = Closure::<dyn FnMut()>::new(move || fit.fit());
+fn follow_window_size(terminal: Terminal, fit: FitAddon) {
+    let on_resize = Closure::<dyn FnMut()>::new(move || fit_within_limits(&terminal, &fit));
     let _ = window().add_event_listener_with_callback("resize", on_resize.as_ref().unchecked_ref());
     on_resize.forget();
 }

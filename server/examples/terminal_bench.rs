@@ -9,7 +9,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use domain::{Fingerprint, HostAddress, Port};
+use domain::{Fingerprint, HostAddress, Port, TerminalSize};
 use futures::{SinkExt, StreamExt};
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
@@ -167,7 +167,7 @@ async fn direct_terminal(sshd: &Sshd) -> Direct {
         keepalive_max: 3,
     };
     let (commands, queue) = mpsc::unbounded_channel();
-    let events = gateway::open_shell(target, 120, 40, timeouts, queue)
+    let events = gateway::open_shell(target, TerminalSize::clamped(120, 40), timeouts, queue)
         .await
         .unwrap();
     Direct { commands, events }

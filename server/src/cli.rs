@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use domain::{HostAccountId, HostId, LoginLimits, ProjectId};
-use leptos::prelude::get_configuration;
+use leptos::prelude::{LeptosOptions, get_configuration};
 use services::{Admin, Config, HostForm, ServiceError, Services};
 
 #[derive(Debug, Parser)]
@@ -65,6 +65,7 @@ struct Settings {
         long,
         env = "TANDEM_SESSION_IDLE_MINUTES",
         default_value_t = 480,
+        value_parser = clap::value_parser!(u64).range(1..=525_600),
         global = true
     )]
     session_idle_minutes: u64,
@@ -89,6 +90,7 @@ struct Settings {
         long,
         env = "TANDEM_LOGIN_WINDOW_SECS",
         default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
         global = true
     )]
     login_window_secs: u64,
@@ -109,6 +111,7 @@ struct Settings {
         long,
         env = "TANDEM_CONNECT_TIMEOUT_SECS",
         default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
         global = true
     )]
     connect_timeout_secs: u64,
@@ -117,6 +120,7 @@ struct Settings {
         long,
         env = "TANDEM_KEEPALIVE_SECS",
         default_value_t = 15,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
         global = true
     )]
     keepalive_secs: u64,
@@ -128,6 +132,7 @@ struct Settings {
         long,
         env = "TANDEM_RECONNECT_GRACE_SECS",
         default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(0..=86_400),
         global = true
     )]
     reconnect_grace_secs: u64,
@@ -136,14 +141,25 @@ struct Settings {
         long,
         env = "TANDEM_CONTROL_REQUEST_TIMEOUT_SECS",
         default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
         global = true
     )]
     control_request_timeout_secs: u64,
+    /// Active sessions one user may hold at once.
+    #[arg(
+        long,
+        env = "TANDEM_MAX_SESSIONS_PER_USER",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        global = true
+    )]
+    max_sessions_per_user: u32,
     /// Minutes a session opened with Login may run; its owner can extend it.
     #[arg(
         long,
         env = "TANDEM_SESSION_MINUTES",
         default_value_t = 480,
+        value_parser = clap::value_parser!(u64).range(5..=1440),
         global = true
     )]
     session_minutes: u64,
@@ -177,11 +193,12 @@ impl Settings {
                 window: Duration::from_secs(self.login_window_secs),
             },
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
-            keepalive_interval: Duration::from_secs(self.keepalive_secs.max(1)),
+            keepalive_interval: Duration::from_secs(self.keepalive_secs),
             keepalive_max: self.keepalive_max.max(1),
             reconnect_grace: Duration::from_secs(self.reconnect_grace_secs),
-            control_request_timeout: Duration::from_secs(self.control_request_timeout_secs.max(1)),
+            control_request_timeout: Duration::from_secs(self.control_request_timeout_secs),
             session_length: Duration::from_secs(self.session_minutes * 60),
+            max_live_sessions_per_user: self.max_sessions_per_user,
             smtp_url: self.smtp_url.clone(),
             mail_from: self.mail_from.clone(),
             ..Config::with_data_dir(&self.data_dir)
@@ -294,7 +311,7 @@ enum Listing {
 
 pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
     let config = arguments.settings.config();
-    let (services, first_admin) = Services::start(config).await?;
+    let (services, first_admin) = Services::open(config).await?;
     if let Some(first_admin) = first_admin {
         match first_admin.generated_password {
             Some(password) => println!(
@@ -311,6 +328,10 @@ pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
     let admin = Admin::command_line();
     match arguments.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            // Listening first: a second server on a port already taken
+            // stops here, before it touches the first one's sessions.
+            let (listener, leptos_options) = listen(&arguments.settings.addr).await?;
+            services.start_node().await?;
             if arguments.settings.demo_host {
                 let port = services
                     .start_demo_host(arguments.settings.demo_host_port)
@@ -318,7 +339,8 @@ pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
                     .context("starting the demo host")?;
                 println!("The demo host listens on 127.0.0.1:{port} (project Demo, host demo).");
             }
-            serve(services, &arguments.settings.addr).await?
+            println!("Tandem is listening on http://{}", listener.local_addr()?);
+            server::serve(listener, services, leptos_options).await?;
         }
         Command::User(UserCommand::Create {
             username,
@@ -407,7 +429,7 @@ pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(services: Services, addr: &str) -> anyhow::Result<()> {
+async fn listen(addr: &str) -> anyhow::Result<(tokio::net::TcpListener, LeptosOptions)> {
     let mut leptos_options = get_configuration(None)
         .context("reading the Leptos configuration")?
         .leptos_options;
@@ -422,9 +444,7 @@ async fn serve(services: Services, addr: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(leptos_options.site_addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;
-    println!("Tandem is listening on http://{}", listener.local_addr()?);
-    server::serve(listener, services, leptos_options).await?;
-    Ok(())
+    Ok((listener, leptos_options))
 }
 
 async fn list(services: &Services, admin: Admin, what: Listing) -> Result<(), ServiceError> {

@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::extract::{ConnectInfo, Extension, Path};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::OmSessionId;
+use domain::{OmSessionId, TerminalSize};
 use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
 use services::{Actor, Attachment, LiveSession, ServiceError, Services};
 use tokio::sync::broadcast::error::RecvError;
@@ -211,7 +211,9 @@ fn handle_client_frame(actor: &Actor, session: &LiveSession, frame: &[u8]) -> Re
             session.input(actor.id, bytes);
         }
         ClientMsg::Resize { cols, rows } => {
-            session.resize(actor.id, cols, rows);
+            let size = TerminalSize::from_client(cols, rows)
+                .map_err(|error| Close::new(close_code::POLICY, error.to_string()))?;
+            session.resize(actor.id, size);
         }
         ClientMsg::Hello { .. } => {
             return Err(Close::new(

@@ -2,8 +2,11 @@
 //! real sshd for the host key.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
+mod support;
+
 use std::process::{Command, Output};
 
+use support::{TestServer, connect, output_until, signed_in_admin, type_line};
 use test_sshd::{Sshd, TEST_USER};
 
 fn tandem(data_dir: &std::path::Path, arguments: &[&str]) -> Output {
@@ -147,4 +150,47 @@ fn mistakes_are_explained_and_change_nothing() {
     let output = tandem(data, &["grant", "--user", "ghost", "--account", "1"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("no such user"));
     assert_eq!(succeed(data, &["list", "projects"]), "");
+}
+
+/// A command run beside a serving Tandem, on the same data directory as
+/// the README says, leaves the server's live sessions alone.
+#[tokio::test]
+async fn a_command_leaves_a_running_server_s_sessions_alone() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
+    let session = admin.start_session(account).await.unwrap();
+    let mut socket = connect(&admin, session).await;
+    type_line(&mut socket, "echo before-$((6*7))").await;
+    output_until(&mut socket, "before-42").await;
+
+    let data = dir.path().to_owned();
+    let users = tokio::task::spawn_blocking(move || succeed(&data, &["list", "users"]))
+        .await
+        .unwrap();
+    assert!(users.contains("admin"), "{users}");
+
+    let record = admin.ok("session", &[("id", &session.to_string())]).await;
+    assert_eq!(record["ended"], serde_json::Value::Null, "{record}");
+    // A reload reattaches to the same shell, which still types.
+    drop(socket);
+    let mut again = connect(&admin, session).await;
+    type_line(&mut again, "echo after-$((6*7))").await;
+    output_until(&mut again, "after-42").await;
+    // And it can still be shared.
+    let share = admin
+        .ok(
+            "create_share",
+            &[
+                ("id", &session.to_string()),
+                ("validity", "1h"),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(share["status"], "Open", "{share}");
 }

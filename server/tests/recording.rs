@@ -228,6 +228,35 @@ async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     tandem.kill().unwrap();
     tandem.wait().unwrap();
 
-    let played = asciinema_cat(&the_recording(dir.path()));
+    let recording = the_recording(dir.path());
+    let played = asciinema_cat(&recording);
     assert!(played.contains("before-crash-42"), "{played}");
+
+    // The killed server stored neither the size nor the duration; the next
+    // start reads them from the file.
+    let config = services::Config::with_data_dir(dir.path());
+    let db = db::connect_and_migrate(&config.database_url())
+        .await
+        .unwrap();
+    let row = db::entities::om_session::Entity::find_by_id(session)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.recording_size, row.recording_duration_ms),
+        (None, None)
+    );
+    services::Services::start(config).await.unwrap();
+    let row = db::entities::om_session::Entity::find_by_id(session)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.end_reason.as_deref(), Some("S_503"));
+    assert_eq!(
+        row.recording_size.unwrap(),
+        i64::try_from(std::fs::metadata(&recording).unwrap().len()).unwrap()
+    );
+    assert!(row.recording_duration_ms.unwrap() > 0, "{row:?}");
 }

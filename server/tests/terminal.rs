@@ -257,7 +257,7 @@ async fn a_creator_who_does_not_come_back_ends_the_session() {
         session,
         _sshd,
         _dir,
-    } = Fixture::open(|config| config.reconnect_grace = Duration::from_millis(500)).await;
+    } = Fixture::open(|config| config.reconnect_grace = Duration::from_secs(2)).await;
     let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "echo hi").await;
     output_until(&mut socket, "hi").await;
@@ -271,4 +271,104 @@ async fn a_creator_who_does_not_come_back_ends_the_session() {
         assert!(Instant::now() < deadline, "still live: {record}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Waits until the stored session has ended, and returns its end code.
+async fn stored_end(admin: &Browser, session: i64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let record: Value = admin.ok("session", &[("id", &session.to_string())]).await;
+        if let Some(code) = record["ended"][0].as_str() {
+            return code.to_owned();
+        }
+        assert!(Instant::now() < deadline, "still live: {record}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_creator_who_never_attaches_ends_the_session() {
+    let Fixture {
+        server: _server,
+        admin,
+        session,
+        _sshd,
+        _dir,
+    } = Fixture::open(|config| config.reconnect_grace = Duration::from_millis(300)).await;
+    assert_eq!(stored_end(&admin, session).await, "S_408");
+}
+
+#[tokio::test]
+async fn a_user_holds_at_most_the_configured_number_of_active_sessions() {
+    let Fixture {
+        server: _server,
+        admin,
+        session: _first,
+        _sshd,
+        _dir,
+    } = Fixture::open(|config| config.max_live_sessions_per_user = 2).await;
+    // Another host account: the cap counts sessions, whatever they are on.
+    let account = admin
+        .add_test_host("sshd-2", _sshd.port, &_sshd.host_key_fingerprint)
+        .await;
+    let second = admin.start_session(account).await.unwrap();
+    let (status, body) = admin
+        .call(
+            "start_session",
+            &[("host_account_id", &account.to_string())],
+        )
+        .await;
+    assert!(!status.is_success());
+    assert_eq!(
+        body,
+        serde_json::json!({"Conflict": "you already have 2 active sessions, the most allowed: \
+            exit one before opening another"})
+    );
+    // Ending one makes room for another.
+    admin
+        .ok("exit_session", &[("id", &second.to_string())])
+        .await;
+    assert_eq!(stored_end(&admin, second).await, "S_200");
+    admin.start_session(account).await.unwrap();
+}
+
+#[tokio::test]
+async fn terminal_sizes_are_bounded() {
+    let Fixture {
+        server: _server,
+        admin,
+        session,
+        _sshd,
+        _dir,
+    } = Fixture::open(|_| {}).await;
+    let mut socket = connect(&admin, session).await;
+    // Larger than the maximum: the host gets the maximum.
+    send(
+        &mut socket,
+        ClientMsg::Resize {
+            cols: domain::MAX_COLS + 100,
+            rows: domain::MAX_ROWS + 100,
+        },
+    )
+    .await;
+    type_line(&mut socket, "stty size").await;
+    output_until(&mut socket, "200 500").await;
+    // Absurd: refused with a reason, and the shell goes on at its size.
+    send(
+        &mut socket,
+        ClientMsg::Resize {
+            cols: u16::MAX,
+            rows: u16::MAX,
+        },
+    )
+    .await;
+    assert_close(
+        &mut socket,
+        CloseCode::Policy,
+        "terminal size 65535x65535 is out of range: each side must be from 1 to 10000",
+    )
+    .await;
+    let mut again = connect(&admin, session).await;
+    type_line(&mut again, "stty size").await;
+    output_until(&mut again, "200 500").await;
 }

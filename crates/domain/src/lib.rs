@@ -15,6 +15,7 @@ mod session_end;
 mod session_overview;
 mod session_window;
 mod share;
+mod terminal_size;
 mod values;
 
 pub use api_token::{
@@ -26,7 +27,8 @@ pub use audit::{AUDIT_PAGE_SIZE, AuditKind, AuditOutcome, AuditPage, AuditQuery,
 pub use control::{Control, ControlError, ControlRequest, REQUEST_TIMEOUT, RequestOutcome};
 pub use login_limiter::{LoginLimiter, LoginLimits};
 pub use named_share::{
-    MemberRecord, MySessionRecord, NotificationRecord, SessionUse, UserMatch, shared_title,
+    MAX_SEARCH_CHARS, MemberRecord, MySessionRecord, NotificationRecord, SearchQuery, SessionUse,
+    UserMatch, shared_title,
 };
 pub use records::{
     ApiTokenId, ApiTokenRecord, GrantId, GrantRecord, GrantedAccount, HostAccountId,
@@ -42,9 +44,10 @@ pub use session_overview::{
 };
 pub use session_window::{
     ENDING_WARNING, MAX_SESSION_LENGTH, MIN_SESSION_LENGTH, OwnerAction, SessionStatus,
-    SessionWindow, WindowDue, WindowError,
+    SessionWindow, WindowDue, WindowError, window_minutes,
 };
 pub use share::{INVITATION_ALPHABET, InvitationCode, JoinRefusal, ShareStatus, ShareValidity};
+pub use terminal_size::{ABSURD_SIZE, MAX_COLS, MAX_ROWS, TerminalSize, TerminalSizeError};
 pub use values::{
     AccountLogin, Description, DisplayName, EmailAddress, Fingerprint, HostAddress, NewPassword,
     Port, ResourceName, SessionTitle, ShareNote, UserName,

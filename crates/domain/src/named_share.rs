@@ -54,6 +54,32 @@ pub fn shared_title(title: &str, sharer: &str) -> String {
     format!("{title} (shared by {sharer})")
 }
 
+/// The longest text the Share Session search takes: longer than any user
+/// name, display name or email address it could match.
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+/// What the owner typed into the Share Session search, trimmed and
+/// lowercased (the search ignores case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery(String);
+
+impl SearchQuery {
+    pub fn parse(value: &str) -> Result<Self, ValidationError> {
+        let value = value.trim();
+        if value.chars().count() > MAX_SEARCH_CHARS {
+            return Err(ValidationError::new(
+                "query",
+                format!("must be at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
+        Ok(Self(value.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A registered user found by the Share Session search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserMatch {
@@ -127,6 +153,20 @@ mod tests {
         assert_eq!(
             SessionUse::parse("Demo", "Acme", &long).unwrap_err().field,
             "comment"
+        );
+    }
+
+    #[test]
+    fn a_search_is_at_most_a_hundred_characters() {
+        assert_eq!(SearchQuery::parse("  Alice ").unwrap().as_str(), "alice");
+        let longest = "é".repeat(MAX_SEARCH_CHARS);
+        assert_eq!(SearchQuery::parse(&longest).unwrap().as_str(), longest);
+        assert_eq!(
+            SearchQuery::parse(&"x".repeat(MAX_SEARCH_CHARS + 1)),
+            Err(ValidationError::new(
+                "query",
+                "must be at most 100 characters"
+            ))
         );
     }
 

@@ -219,6 +219,20 @@ impl SessionWindow {
     }
 }
 
+/// Minutes from a form (a window's length, an extension) as a duration:
+/// from 1 to the longest window, checked before any time arithmetic (a
+/// number near `i64::MAX` would overflow it).
+pub fn window_minutes(minutes: i64) -> Result<Duration, ValidationError> {
+    let longest = MAX_SESSION_LENGTH.num_minutes();
+    match (1..=longest).contains(&minutes) {
+        true => Ok(Duration::minutes(minutes)),
+        false => Err(ValidationError::new(
+            "minutes",
+            format!("must be a number of minutes from 1 to {longest}"),
+        )),
+    }
+}
+
 fn check_length(length: Duration) -> Result<(), ValidationError> {
     if length < MIN_SESSION_LENGTH || length > MAX_SESSION_LENGTH {
         return Err(ValidationError::new(
@@ -268,6 +282,22 @@ mod tests {
                 .field,
             "start"
         );
+    }
+
+    #[test]
+    fn minutes_from_a_form_are_bounded_before_they_become_a_duration() {
+        assert_eq!(window_minutes(1), Ok(Duration::minutes(1)));
+        assert_eq!(window_minutes(1440), Ok(Duration::minutes(1440)));
+        for minutes in [0, -1, 1441, i64::MAX, i64::MIN] {
+            assert_eq!(
+                window_minutes(minutes),
+                Err(ValidationError::new(
+                    "minutes",
+                    "must be a number of minutes from 1 to 1440"
+                )),
+                "{minutes}"
+            );
+        }
     }
 
     #[test]

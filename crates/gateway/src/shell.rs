@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use domain::{Fingerprint, HostAddress, Port, SessionEnd};
+use domain::{Fingerprint, HostAddress, Port, SessionEnd, TerminalSize};
 use russh::client;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{ChannelMsg, Disconnect};
@@ -44,7 +44,7 @@ pub struct Timeouts {
 #[derive(Debug)]
 pub enum ShellCommand {
     Input(Vec<u8>),
-    Resize { cols: u16, rows: u16 },
+    Resize(TerminalSize),
     Close,
 }
 
@@ -69,8 +69,7 @@ pub const TERM: &str = "xterm-256color";
 /// credential is sent.
 pub async fn open_shell(
     target: ShellTarget,
-    cols: u16,
-    rows: u16,
+    size: TerminalSize,
     timeouts: Timeouts,
     mut commands: mpsc::UnboundedReceiver<ShellCommand>,
 ) -> Result<mpsc::Receiver<ShellEvent>, SessionEnd> {
@@ -101,7 +100,15 @@ pub async fn open_shell(
         // then give the shell a UTF-8 locale, as OpenSSH's client would.
         let _ = channel.set_env(false, "LANG", "C.UTF-8").await;
         channel
-            .request_pty(true, TERM, u32::from(cols), u32::from(rows), 0, 0, &[])
+            .request_pty(
+                true,
+                TERM,
+                u32::from(size.cols()),
+                u32::from(size.rows()),
+                0,
+                0,
+                &[],
+            )
             .await
             .map_err(|error| connect_error(&error, &failure))?;
         channel
@@ -125,10 +132,9 @@ pub async fn open_shell(
         while let Some(command) = commands.recv().await {
             let result = match command {
                 ShellCommand::Input(bytes) => writer.data(&bytes[..]).await,
-                ShellCommand::Resize { cols, rows } => {
-                    writer
-                        .window_change(u32::from(cols), u32::from(rows), 0, 0)
-                        .await
+                ShellCommand::Resize(size) => {
+                    let (cols, rows) = (u32::from(size.cols()), u32::from(size.rows()));
+                    writer.window_change(cols, rows, 0, 0).await
                 }
                 ShellCommand::Close => break,
             };

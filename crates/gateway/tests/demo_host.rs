@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use domain::{HostAddress, Port, SessionEnd};
+use domain::{HostAddress, Port, SessionEnd, TerminalSize};
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts, start_demo_host};
 use tokio::sync::mpsc;
 
@@ -35,7 +35,7 @@ async fn the_demo_host_gives_a_login_shell_with_a_pty() {
         credential: Credential::PrivateKey(demo.client_key.clone()),
     };
     let (commands, queue) = mpsc::unbounded_channel();
-    let mut events = gateway::open_shell(target.clone(), 80, 24, TIMEOUTS, queue)
+    let mut events = gateway::open_shell(target.clone(), TerminalSize::INITIAL, TIMEOUTS, queue)
         .await
         .unwrap();
     commands
@@ -44,10 +44,9 @@ async fn the_demo_host_gives_a_login_shell_with_a_pty() {
     read_until(&mut events, "demo-42").await;
     read_until(&mut events, "/dev/pts/").await;
     commands
-        .send(ShellCommand::Resize {
-            cols: 101,
-            rows: 31,
-        })
+        .send(ShellCommand::Resize(
+            TerminalSize::from_client(101, 31).unwrap(),
+        ))
         .unwrap();
     commands
         .send(ShellCommand::Input(b"stty size\r".to_vec()))
@@ -83,6 +82,6 @@ async fn the_demo_host_gives_a_login_shell_with_a_pty() {
         ..target
     };
     let (_commands, queue) = mpsc::unbounded_channel();
-    let result = gateway::open_shell(refused, 80, 24, TIMEOUTS, queue).await;
+    let result = gateway::open_shell(refused, TerminalSize::INITIAL, TIMEOUTS, queue).await;
     assert_eq!(result.err(), Some(SessionEnd::AuthenticationRejected));
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use domain::{Fingerprint, HostAddress, Port, SessionEnd};
+use domain::{Fingerprint, HostAddress, Port, SessionEnd, TerminalSize};
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use test_sshd::{SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port, kill_frozen};
 use tokio::sync::mpsc;
@@ -32,12 +32,11 @@ struct Shell {
 
 async fn open_shell(
     target: ShellTarget,
-    cols: u16,
-    rows: u16,
+    size: TerminalSize,
     timeouts: Timeouts,
 ) -> Result<Shell, SessionEnd> {
     let (commands, queue) = mpsc::unbounded_channel();
-    let events = gateway::open_shell(target, cols, rows, timeouts, queue).await?;
+    let events = gateway::open_shell(target, size, timeouts, queue).await?;
     Ok(Shell { commands, events })
 }
 
@@ -70,8 +69,7 @@ async fn a_password_shell_runs_commands_and_follows_resizes() {
     let sshd = Sshd::start();
     let mut shell = open_shell(
         target(sshd.port, &sshd.host_key_fingerprint, password()),
-        80,
-        24,
+        TerminalSize::INITIAL,
         TIMEOUTS,
     )
     .await
@@ -82,10 +80,9 @@ async fn a_password_shell_runs_commands_and_follows_resizes() {
     read_until(&mut shell, "24 80").await;
     shell
         .commands
-        .send(ShellCommand::Resize {
-            cols: 132,
-            rows: 43,
-        })
+        .send(ShellCommand::Resize(
+            TerminalSize::from_client(132, 43).unwrap(),
+        ))
         .unwrap();
     type_line(&shell, "stty size");
     read_until(&mut shell, "43 132").await;
@@ -111,8 +108,7 @@ async fn a_private_key_logs_in_too() {
     let key = Credential::PrivateKey(sshd.client_private_key.clone());
     let mut shell = open_shell(
         target(sshd.port, &sshd.host_key_fingerprint, key),
-        80,
-        24,
+        TerminalSize::INITIAL,
         TIMEOUTS,
     )
     .await
@@ -126,7 +122,12 @@ async fn another_host_key_is_refused_before_authenticating() {
     let sshd = Sshd::start();
     let wrong = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
     assert_ne!(wrong, sshd.host_key_fingerprint);
-    let result = open_shell(target(sshd.port, wrong, password()), 80, 24, TIMEOUTS).await;
+    let result = open_shell(
+        target(sshd.port, wrong, password()),
+        TerminalSize::INITIAL,
+        TIMEOUTS,
+    )
+    .await;
     assert_eq!(result.err(), Some(SessionEnd::HostKeyMismatch));
 }
 
@@ -136,8 +137,7 @@ async fn a_wrong_password_is_rejected_by_the_host() {
     let wrong = Credential::Password("not-the-password".to_owned());
     let result = open_shell(
         target(sshd.port, &sshd.host_key_fingerprint, wrong),
-        80,
-        24,
+        TerminalSize::INITIAL,
         TIMEOUTS,
     )
     .await;
@@ -147,7 +147,12 @@ async fn a_wrong_password_is_rejected_by_the_host() {
 #[tokio::test]
 async fn a_closed_port_is_unreachable() {
     let any = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
-    let result = open_shell(target(closed_port(), any, password()), 80, 24, TIMEOUTS).await;
+    let result = open_shell(
+        target(closed_port(), any, password()),
+        TerminalSize::INITIAL,
+        TIMEOUTS,
+    )
+    .await;
     assert_eq!(result.err(), Some(SessionEnd::HostUnreachable));
 }
 
@@ -160,7 +165,12 @@ async fn a_silent_peer_is_t_514_after_the_connect_timeout() {
         ..TIMEOUTS
     };
     let started = Instant::now();
-    let result = open_shell(target(silent.port, any, password()), 80, 24, timeouts).await;
+    let result = open_shell(
+        target(silent.port, any, password()),
+        TerminalSize::INITIAL,
+        timeouts,
+    )
+    .await;
     assert_eq!(result.err(), Some(SessionEnd::HostTimeout));
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -179,8 +189,7 @@ async fn a_host_that_stops_answering_is_t_514_after_the_keepalives() {
     };
     let mut shell = open_shell(
         target(sshd.port, &sshd.host_key_fingerprint, password()),
-        80,
-        24,
+        TerminalSize::INITIAL,
         timeouts,
     )
     .await

@@ -42,6 +42,9 @@ pub struct Config {
     pub record_sessions: bool,
     /// The window of a session opened with Login.
     pub session_length: Duration,
+    /// How many active sessions one user may hold at once: each holds an
+    /// SSH connection until it ends.
+    pub max_live_sessions_per_user: u32,
     /// Where notifications are mailed through; `None` sends no email.
     pub smtp_url: Option<String>,
     /// The sender of Tandem's email.
@@ -67,6 +70,7 @@ impl Config {
             control_request_timeout: domain::REQUEST_TIMEOUT,
             record_sessions: true,
             session_length: Duration::from_secs(8 * 3600),
+            max_live_sessions_per_user: 10,
             smtp_url: None,
             mail_from: "Tandem <tandem@localhost>".to_owned(),
         }

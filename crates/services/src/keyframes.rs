@@ -7,6 +7,7 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use domain::TerminalSize;
 use serde::{Deserialize, Serialize};
 
 use crate::terminal::{size, snapshot};
@@ -47,7 +48,9 @@ pub fn keyframes(cast: impl BufRead, every: usize) -> std::io::Result<Vec<Keyfra
     let Ok(Header { width, height }) = serde_json::from_slice(&header) else {
         return Ok(Vec::new());
     };
-    let mut replay = Replay::new(width, height);
+    // Sizes in a file are outside input: brought within range before the
+    // replay allocates a screen for them.
+    let mut replay = Replay::new(TerminalSize::clamped(width, height));
     let mut keyframes = Vec::new();
     let mut events = 0;
     let mut output = 0;
@@ -63,7 +66,7 @@ pub fn keyframes(cast: impl BufRead, every: usize) -> std::io::Result<Vec<Keyfra
             }
             "r" => {
                 if let Some((cols, rows)) = parse_size(&text) {
-                    replay.resize(cols, rows);
+                    replay.resize(TerminalSize::clamped(cols, rows));
                 }
             }
             _ => {}
@@ -135,9 +138,9 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(cols: u16, rows: u16) -> Self {
+    fn new(terminal: TerminalSize) -> Self {
         Self {
-            terminal: vt100::Parser::new(size(rows), size(cols), 0),
+            terminal: vt100::Parser::new(size(terminal.rows()), size(terminal.cols()), 0),
             main_screen: Vec::new(),
         }
     }
@@ -158,8 +161,9 @@ impl Replay {
         self.terminal.process(text.as_bytes());
     }
 
-    fn resize(&mut self, cols: u16, rows: u16) {
-        self.terminal.set_size(size(rows), size(cols));
+    fn resize(&mut self, terminal: TerminalSize) {
+        self.terminal
+            .set_size(size(terminal.rows()), size(terminal.cols()));
     }
 
     /// The terminal's size, as `(cols, rows)`.
@@ -277,6 +281,25 @@ mod tests {
             .map(|key| (key.cols, key.rows))
             .collect();
         assert_eq!(sizes, [(20, 4), (30, 5), (30, 5), (30, 5)]);
+    }
+
+    #[test]
+    fn sizes_in_a_file_are_brought_within_the_maximum() {
+        let cast = [
+            "{\"version\":2,\"width\":65535,\"height\":65535}\n",
+            &event(0.1, "o", "big\r\n"),
+            &event(0.2, "r", "0x0"),
+            &event(0.3, "o", "small\r\n"),
+            &event(0.4, "r", "65535x65535"),
+            &event(0.5, "o", "big again\r\n"),
+        ]
+        .concat();
+        let sizes: Vec<(u16, u16)> = keyframes(cast.as_bytes(), 1)
+            .unwrap()
+            .iter()
+            .map(|key| (key.cols, key.rows))
+            .collect();
+        assert_eq!(sizes, [(500, 200), (1, 1), (500, 200)]);
     }
 
     #[test]

@@ -70,7 +70,10 @@ impl Services {
     /// Opens the data directory and the database, applies migrations and
     /// makes sure a first admin exists. Returns the first admin's password
     /// when this start created it, so the caller can print it once.
-    pub async fn start(config: Config) -> anyhow::Result<(Self, Option<FirstAdmin>)> {
+    ///
+    /// Touches nothing that belongs to a running server: a command-line
+    /// action opens Tandem this way beside a server on the same database.
+    pub async fn open(config: Config) -> anyhow::Result<(Self, Option<FirstAdmin>)> {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
@@ -94,15 +97,29 @@ impl Services {
             config: Arc::new(config),
             live: Arc::default(),
         };
-        services
-            .close_orphaned_sessions()
-            .await
-            .map_err(|error| anyhow::anyhow!("closing sessions of a previous run: {error:?}"))?;
-        services.spawn_clock();
         let first_admin = services
             .ensure_first_admin()
             .await
             .map_err(|error| anyhow::anyhow!("creating the first admin: {error:?}"))?;
+        Ok((services, first_admin))
+    }
+
+    /// Makes this process the node that runs sessions: sessions left active
+    /// by a previous run are closed (their shells died with it) and the
+    /// clock that starts and ends windows begins. Only `tandem serve` does
+    /// this.
+    pub async fn start_node(&self) -> anyhow::Result<()> {
+        self.close_orphaned_sessions()
+            .await
+            .map_err(|error| anyhow::anyhow!("closing sessions of a previous run: {error:?}"))?;
+        self.spawn_clock();
+        Ok(())
+    }
+
+    /// `open`, then `start_node`: a server's whole start.
+    pub async fn start(config: Config) -> anyhow::Result<(Self, Option<FirstAdmin>)> {
+        let (services, first_admin) = Self::open(config).await?;
+        services.start_node().await?;
         Ok((services, first_admin))
     }
 

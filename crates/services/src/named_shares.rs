@@ -45,6 +45,7 @@ impl Services {
         query: &str,
         everyone: Option<&str>,
     ) -> Result<Vec<UserMatch>, ServiceError> {
+        let query = domain::SearchQuery::parse(query)?;
         let session = self.owned_session(actor, id, OwnerAction::Share).await?;
         if let Some(password) = everyone {
             self.confirm_password(actor, id, password).await?;
@@ -53,8 +54,7 @@ impl Services {
         }
         let in_project = self.project_users(&session).await?;
         // Lowercased on both sides: LIKE ignores case on SQLite only.
-        let pattern =
-            LikeExpr::new(format!("%{}%", escape_like(&query.trim().to_lowercase()))).escape('\\');
+        let pattern = LikeExpr::new(format!("%{}%", escape_like(query.as_str()))).escape('\\');
         let mut matches = Condition::any();
         for column in [
             user::Column::Username,

@@ -8,20 +8,18 @@ use db::entities::{host, host_account, om_session, user};
 use domain::{
     AuditKind, CastHeader, Fingerprint, GrantedAccount, HostAccountId, HostAddress, OmSessionId,
     OmSessionRecord, Port, SecretKind, SessionEnd, SessionStatus, SessionTitle, SessionWindow,
-    UserId,
+    TerminalSize, UserId,
 };
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use tokio::sync::mpsc;
 
 use crate::audit::AuditEntry;
 use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
 use crate::terminal::{Attachment, LiveSession};
 use crate::{Actor, ServiceError, Services, keyframes};
-
-/// The terminal size until the browser reports its own.
-const INITIAL_COLS: u16 = 80;
-const INITIAL_ROWS: u16 = 24;
 
 impl Services {
     /// Login: opens a session now through a host account granted to the
@@ -34,13 +32,38 @@ impl Services {
         account_id: HostAccountId,
     ) -> Result<OmSessionId, ServiceError> {
         let account = self.granted_account(actor, account_id).await?;
+        self.check_live_session_cap(actor).await?;
         let window = SessionWindow::immediate(Utc::now(), self.session_length()?)?;
         let title = format!("{}@{}", account.login, account.host_name);
         let id = self
             .insert_session(actor, account_id, &title, window, SessionStatus::Active)
             .await?;
-        self.launch(actor, id, &account, window).await?;
+        let session = self.launch(actor, id, &account, window).await?;
+        // The creator's browser opens the page next; one that never does
+        // (a script, a closed tab) must not hold the SSH connection for the
+        // whole window, so the grace period runs from now, as if it had
+        // attached and left.
+        self.start_reconnect_grace(session, 0);
         Ok(id)
+    }
+
+    /// Refuses a new session to a user who already holds the most active
+    /// sessions allowed. Counted in the database, so every node sees the
+    /// same number.
+    async fn check_live_session_cap(&self, actor: &Actor) -> Result<(), ServiceError> {
+        let cap = self.config.max_live_sessions_per_user;
+        let active = om_session::Entity::find()
+            .filter(om_session::Column::CreatorId.eq(actor.id.0))
+            .filter(om_session::Column::State.eq(SessionStatus::Active.as_str()))
+            .count(&self.db)
+            .await?;
+        if active >= u64::from(cap) {
+            return Err(ServiceError::Conflict(format!(
+                "you already have {active} active sessions, the most allowed: \
+                 exit one before opening another"
+            )));
+        }
+        Ok(())
     }
 
     /// Schedules a session on a granted host account for a future window.
@@ -110,7 +133,7 @@ impl Services {
         id: OmSessionId,
         account: &GrantedAccount,
         window: SessionWindow,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Arc<LiveSession>, ServiceError> {
         let target = self.shell_target(account.host_account_id).await?;
         let started = AuditEntry::by(owner, AuditKind::SessionStarted)
             .session(id)
@@ -118,8 +141,8 @@ impl Services {
         self.audit(started.detail(format!("{}@{}", account.login, account.host_name)))
             .await;
         let header = CastHeader {
-            width: INITIAL_COLS,
-            height: INITIAL_ROWS,
+            width: TerminalSize::INITIAL.cols(),
+            height: TerminalSize::INITIAL.rows(),
             timestamp: Utc::now().timestamp(),
             title: format!(
                 "{} on {}@{}",
@@ -135,8 +158,7 @@ impl Services {
         let (session, commands) = LiveSession::new(
             id,
             (owner.id, owner.display_name.clone()),
-            INITIAL_COLS,
-            INITIAL_ROWS,
+            TerminalSize::INITIAL,
             self.config.control_request_timeout,
             recorder,
         );
@@ -164,8 +186,8 @@ impl Services {
         }
         self.live.insert(session.clone());
         tracing::info!(session = %id, user = %owner.username, account = %account.host_account_id, "session started");
-        tokio::spawn(self.clone().run_session(session, target, commands));
-        Ok(())
+        tokio::spawn(self.clone().run_session(session.clone(), target, commands));
+        Ok(session)
     }
 
     /// Creates the session's recording file and stores where it is; when it
@@ -209,8 +231,7 @@ impl Services {
             keepalive_interval: self.config.keepalive_interval,
             keepalive_max: self.config.keepalive_max,
         };
-        let opened =
-            gateway::open_shell(target, INITIAL_COLS, INITIAL_ROWS, timeouts, commands).await;
+        let opened = gateway::open_shell(target, TerminalSize::INITIAL, timeouts, commands).await;
         let mut events = match opened {
             Ok(events) => events,
             Err(end) => return self.end_session(session.id, end).await,
@@ -302,21 +323,30 @@ impl Services {
     }
 
     /// Marks sessions left active by a previous run as ended: their shells
-    /// died with that process. Scheduled ones wait for the clock.
+    /// died with that process. Scheduled ones wait for the clock. A
+    /// recording that process could not finish gets its size and duration
+    /// from the file.
     pub(crate) async fn close_orphaned_sessions(&self) -> Result<(), ServiceError> {
-        om_session::Entity::update_many()
-            .col_expr(
-                om_session::Column::State,
-                SessionStatus::Ended.as_str().into(),
-            )
-            .col_expr(om_session::Column::EndedAt, Utc::now().into())
-            .col_expr(
-                om_session::Column::EndReason,
-                SessionEnd::ServerStopped.code().into(),
-            )
+        let orphans = om_session::Entity::find()
             .filter(om_session::Column::State.eq(SessionStatus::Active.as_str()))
-            .exec(&self.db)
+            .all(&self.db)
             .await?;
+        for orphan in orphans {
+            let id = OmSessionId(orphan.id);
+            self.store_end(id, &SessionEnd::ServerStopped).await?;
+            let Some(path) = orphan
+                .recording_path
+                .filter(|_| orphan.recording_size.is_none())
+            else {
+                continue;
+            };
+            match RecordingSummary::of_file(self.config.data_dir.join(&path)).await {
+                Ok(summary) => self.store_recording_summary(id, summary).await?,
+                Err(error) => {
+                    tracing::warn!(session = %id, %path, %error, "reading an unfinished recording failed");
+                }
+            }
+        }
         Ok(())
     }
 
@@ -367,11 +397,16 @@ impl Services {
             session.stop_monitoring(actor.id);
             return;
         }
-        let Some(generation) = session.detach(actor.id) else {
-            return;
-        };
+        if let Some(generation) = session.detach(actor.id) {
+            self.start_reconnect_grace(session.clone(), generation);
+        }
+    }
+
+    /// Ends the session unless its creator attaches a browser within the
+    /// grace period; `generation` is the creator's attach count when the
+    /// period starts.
+    fn start_reconnect_grace(&self, session: Arc<LiveSession>, generation: u64) {
         let services = self.clone();
-        let session = session.clone();
         tokio::spawn(async move {
             tokio::time::sleep(services.config.reconnect_grace).await;
             if session.grace_expired(generation) {

@@ -89,6 +89,32 @@ pub(crate) struct RecordingSummary {
     pub duration: Duration,
 }
 
+impl RecordingSummary {
+    /// The summary of a recording file whose writer did not finish (Tandem
+    /// was killed): its size, and the time of its last whole event. Reads
+    /// the whole file, on the blocking pool.
+    pub(crate) async fn of_file(path: std::path::PathBuf) -> std::io::Result<Self> {
+        tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let file = std::fs::File::open(&path)?;
+            let size = file.metadata()?.len();
+            let mut seconds: f64 = 0.0;
+            for line in std::io::BufReader::new(file).split(b'\n') {
+                // The header and a half-written last line are not events.
+                if let Ok((time, _, _)) = serde_json::from_slice::<(f64, &str, &str)>(&line?) {
+                    seconds = seconds.max(time);
+                }
+            }
+            Ok(Self {
+                size,
+                duration: Duration::try_from_secs_f64(seconds).unwrap_or_default(),
+            })
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+}
+
 /// The task's end of a recording: the open file, the lines encoded since
 /// the last write, and the decoders that keep characters whole across
 /// events.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use domain::{Control, OmSessionId, SessionEnd, SessionWindow, UserId};
+use domain::{Control, OmSessionId, SessionEnd, SessionWindow, TerminalSize, UserId};
 use gateway::ShellCommand;
 use protocol::{ServerEvent, ServerMsg};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -209,6 +209,8 @@ fn event(event: ServerEvent) -> Frame {
     Frame::everyone(ServerMsg::Event(event))
 }
 
+/// A side of a terminal for vt100, which counts in non-zero cells. Sizes
+/// reach here as `TerminalSize`s, so this never needs its fallback.
 pub(crate) fn size(value: u16) -> NonZeroU16 {
     NonZeroU16::new(value).unwrap_or(NonZeroU16::MIN)
 }
@@ -231,8 +233,7 @@ impl LiveSession {
     pub(crate) fn new(
         id: OmSessionId,
         creator: (UserId, String),
-        cols: u16,
-        rows: u16,
+        terminal: TerminalSize,
         request_timeout: Duration,
         recorder: Recorder,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<ShellCommand>) {
@@ -249,7 +250,11 @@ impl LiveSession {
             monitors: Vec::new(),
         };
         let state = State {
-            screen: vt100::Parser::new(size(rows), size(cols), SCROLLBACK_LINES),
+            screen: vt100::Parser::new(
+                size(terminal.rows()),
+                size(terminal.cols()),
+                SCROLLBACK_LINES,
+            ),
             phase: Phase::Connecting,
             control,
             names: HashMap::from([(creator, creator_name)]),
@@ -465,10 +470,8 @@ impl LiveSession {
 
     /// A new terminal size from `user`: only the controller's reaches the
     /// host.
-    pub fn resize(&self, user: UserId, cols: u16, rows: u16) -> bool {
-        if cols == 0 || rows == 0 {
-            return false;
-        }
+    pub fn resize(&self, user: UserId, terminal: TerminalSize) -> bool {
+        let (cols, rows) = (terminal.cols(), terminal.rows());
         {
             let mut state = self.lock();
             if !state.control.may_type(user) {
@@ -478,7 +481,7 @@ impl LiveSession {
             self.recorder.resize(cols, rows);
             self.send(event(ServerEvent::Resized { cols, rows }));
         }
-        self.command(ShellCommand::Resize { cols, rows })
+        self.command(ShellCommand::Resize(terminal))
     }
 
     fn command(&self, command: ShellCommand) -> bool {
@@ -588,8 +591,7 @@ mod tests {
         let (session, shell) = LiveSession::new(
             OmSessionId(1),
             (CREATOR, "Creator".to_owned()),
-            20,
-            5,
+            TerminalSize::from_client(20, 5).unwrap(),
             domain::REQUEST_TIMEOUT,
             recorder,
         );
@@ -623,7 +625,7 @@ mod tests {
         session.request_control(ALICE, Instant::now()).unwrap();
         session.agree(CREATOR, ALICE).unwrap();
         assert!(session.input(ALICE, b"uptime\r".to_vec()));
-        assert!(session.resize(ALICE, 100, 30));
+        assert!(session.resize(ALICE, TerminalSize::from_client(100, 30).unwrap()));
         session.leave(ALICE);
         session.cancel_share();
         session.finish(SessionEnd::ClosedByCreator);
@@ -730,7 +732,7 @@ mod tests {
         session.output(b"!".to_vec());
         assert_eq!(next(&mut monitor), ServerMsg::Output(b"!".to_vec()));
         assert!(!session.input(ROOT, b"rm -rf /\r".to_vec()));
-        assert!(!session.resize(ROOT, 100, 40));
+        assert!(!session.resize(ROOT, TerminalSize::from_client(100, 40).unwrap()));
         assert!(shell.try_recv().is_err(), "nothing reached the shell");
         assert!(!session.is_in(ROOT));
         assert!(session.request_control(ROOT, Instant::now()).is_err());
@@ -798,7 +800,7 @@ mod tests {
         let (session, mut shell) = connected();
         assert!(session.enter(ALICE, "Alice".to_owned()));
         assert!(!session.input(ALICE, b"rm -rf /".to_vec()));
-        assert!(!session.resize(ALICE, 100, 40));
+        assert!(!session.resize(ALICE, TerminalSize::from_client(100, 40).unwrap()));
         assert!(session.input(CREATOR, b"ls".to_vec()));
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"ls"));
         assert!(shell.try_recv().is_err());
@@ -900,14 +902,11 @@ mod tests {
             decode(&attachment.initial)[0],
             ServerMsg::Event(ServerEvent::Connecting)
         );
-        assert!(session.resize(CREATOR, 100, 30));
+        assert!(session.resize(CREATOR, TerminalSize::from_client(100, 30).unwrap()));
         assert!(session.input(CREATOR, b"ls\r".to_vec()));
         assert!(matches!(
             shell.try_recv(),
-            Ok(ShellCommand::Resize {
-                cols: 100,
-                rows: 30
-            })
+            Ok(ShellCommand::Resize(size)) if (size.cols(), size.rows()) == (100, 30)
         ));
         assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(_))));
     }
