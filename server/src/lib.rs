@@ -2,12 +2,11 @@
 //! session layer, the terminal WebSocket and the cross-site request guard.
 
 mod audit_export;
+mod http_server;
 mod recording_file;
 pub mod rest_api;
 mod terminal_socket;
 mod vendor;
-
-use std::net::SocketAddr;
 
 use app::{App, shell};
 use axum::extract::Request;
@@ -15,7 +14,6 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Extension, Router};
 use domain::SessionEnd;
 use leptos::prelude::*;
@@ -70,6 +68,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         // token header, never by cookie, so it needs neither web sessions
         // nor the cross-site guard.
         .merge(rest_api)
+        .layer(middleware::from_fn(rest_api::refuse_excess_headers))
 }
 
 /// Serves until the listener fails, or until Ctrl-C or SIGTERM: then every
@@ -92,25 +91,15 @@ pub async fn serve(
         }
     });
     let app = router(services.clone(), leptos_options);
-    // Keystrokes are tiny packets: without TCP_NODELAY each echo waits on
-    // Nagle's algorithm.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    http_server::serve(listener, app, async move {
         stop_requested().await;
         tracing::info!("stopping: ending live sessions");
         // Ending the sessions closes their WebSockets, which would otherwise
         // hold the graceful shutdown open.
         services.end_all_sessions(SessionEnd::ServerStopped).await;
     })
-    .await
+    .await;
+    Ok(())
 }
 
 async fn stop_requested() {

@@ -2,6 +2,7 @@
 //! an API token in `X-Auth-Token`, and its OpenAPI document. Handlers parse
 //! and answer; the rules are in `services`.
 
+mod body;
 mod errors;
 
 use std::net::SocketAddr;
@@ -11,17 +12,19 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use domain::{HostId, ProjectId, ResourceName, ShareSpaceRecord, ShareStatus, ShareValidity};
-use serde::{Deserialize, Serialize};
-use services::{Actor, ServiceError, Services, ShareSpaceOptions};
+use domain::{HostId, ProjectId, ShareSpaceRecord, ShareStatus};
+use serde::Serialize;
+use services::{Actor, ServiceError, Services};
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
 
+use body::{StartShareSpace, Validity, share_options};
 pub use errors::{ApiError, ERROR_CODES, ErrorBody};
 
 const TOKEN_HEADER: &str = "X-Auth-Token";
@@ -41,6 +44,7 @@ pub fn routes(services: Services) -> Router {
         .fallback(no_such_path)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(services)
+        .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a REST API handler panicked");
             ApiError::Internal.into_response()
@@ -61,11 +65,13 @@ async fn no_such_path() -> ApiError {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareSpace {
-    /// Collaborative space ID.
-    pub share_space_id: String,
+    /// Collaborative space ID; null for a session that ended or failed
+    /// before it was ever shared (as are the code and both links).
+    #[schema(required = true)]
+    pub share_space_id: Option<String>,
     /// Invitation code: eight characters, uppercase letters and digits.
-    #[schema(pattern = "^[A-Z0-9]{8}$", example = "D1F32AA6")]
-    pub invitation_code: String,
+    #[schema(required = true, pattern = "^[A-Z0-9]{8}$", example = "D1F32AA6")]
+    pub invitation_code: Option<String>,
     /// Collaborative space name.
     pub share_space_name: String,
     /// The share's password: only for the session's creator, and null when
@@ -73,10 +79,12 @@ pub struct ShareSpace {
     #[schema(required = true)]
     pub share_space_passwd: Option<String>,
     /// The invitation URL under the internal base URL.
-    pub private_share_link: String,
+    #[schema(required = true)]
+    pub private_share_link: Option<String>,
     /// The invitation URL under the public base URL.
-    pub internet_share_link: String,
-    /// Creation time, UTC, `yyyy-MM-dd'T'HH:mm:ss'Z'`.
+    #[schema(required = true)]
+    pub internet_share_link: Option<String>,
+    /// Creation time (of the session, when it was never shared), UTC, `yyyy-MM-dd'T'HH:mm:ss'Z'`.
     #[schema(
         pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
         example = "2026-03-28T00:00:00Z"
@@ -101,7 +109,7 @@ pub enum ShareSpaceStatus {
 impl From<ShareSpaceRecord> for ShareSpace {
     fn from(record: ShareSpaceRecord) -> Self {
         ShareSpace {
-            share_space_id: record.id.to_string(),
+            share_space_id: record.id.map(|id| id.to_string()),
             invitation_code: record.code,
             share_space_name: record.name,
             share_space_passwd: record.password,
@@ -117,41 +125,6 @@ impl From<ShareSpaceRecord> for ShareSpace {
             failed_reason: record
                 .failure
                 .map(|end| format!("{}: {}", end.code(), end.message())),
-        }
-    }
-}
-
-/// The optional body of a POST: every field may be left out.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StartShareSpace {
-    /// 1 to 64 characters; default: the session's `login@host`.
-    pub name: Option<String>,
-    /// Asked of invited users on Enter; default: none.
-    pub password: Option<String>,
-    /// How long the invitation admits users; default: `1h`.
-    pub validity: Option<Validity>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-pub enum Validity {
-    #[serde(rename = "10m")]
-    TenMinutes,
-    #[serde(rename = "1h")]
-    OneHour,
-    #[serde(rename = "8h")]
-    EightHours,
-    #[serde(rename = "24h")]
-    TwentyFourHours,
-}
-
-impl From<Validity> for ShareValidity {
-    fn from(validity: Validity) -> Self {
-        match validity {
-            Validity::TenMinutes => ShareValidity::TenMinutes,
-            Validity::OneHour => ShareValidity::OneHour,
-            Validity::EightHours => ShareValidity::EightHours,
-            Validity::TwentyFourHours => ShareValidity::TwentyFourHours,
         }
     }
 }
@@ -259,20 +232,29 @@ enum RemoteAssistanceAnswers {
     /// active session.
     #[response(status = 404)]
     NotFound(ErrorBody),
+    /// The body is larger than 16 KiB (POST).
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The request has more than 100 headers.
+    #[response(status = 431)]
+    TooManyHeaders(ErrorBody),
     /// An internal service error occurred.
     #[response(status = 500)]
     Internal(ErrorBody),
 }
 
-/// The path parameters, for the OpenAPI document.
+/// The path parameters, for the OpenAPI document: positive integers in
+/// decimal, without sign or leading zeros, as `parse_id` takes them.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
 struct Desktop {
     /// Project ID.
-    project_id: String,
+    #[param(minimum = 1, example = 1)]
+    project_id: i64,
     /// Desktop ID (a host of the project).
-    desktop_id: String,
+    #[param(minimum = 1, example = 1)]
+    desktop_id: i64,
 }
 
 /// The token's user and the ids, or the first thing wrong with the
@@ -296,33 +278,33 @@ async fn authorise(
     Ok((actor, ProjectId(project), HostId(desktop)))
 }
 
+/// A positive `i64` written as the document's parameter schema says: the
+/// canonical decimal form, so each id has one spelling.
 fn parse_id(value: &str) -> Option<i64> {
-    let well_formed =
-        !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit());
-    well_formed
+    let canonical = value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0');
+    canonical
         .then(|| value.parse().ok())
         .flatten()
         .filter(|id| *id > 0)
 }
 
-fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOptions, ApiError> {
-    let body = body.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
-    let request: StartShareSpace = if body.iter().all(u8::is_ascii_whitespace) {
-        StartShareSpace::default()
+/// The most request headers Tandem reads; the HTTP server parses more, so
+/// that this refusal is Tandem's own (with the error body under `/v2`).
+pub const MAX_REQUEST_HEADERS: usize = 100;
+
+/// Refuses a request with more than `MAX_REQUEST_HEADERS` headers, for
+/// the whole application: under `/v2` with the error body, elsewhere with
+/// the bare status.
+pub async fn refuse_excess_headers(request: Request, next: Next) -> Response {
+    if request.headers().len() <= MAX_REQUEST_HEADERS {
+        return next.run(request).await;
+    }
+    let path = request.uri().path();
+    if path == "/v2" || path.starts_with("/v2/") {
+        ApiError::TooManyHeaders.into_response()
     } else {
-        serde_json::from_slice(&body).map_err(|error| ApiError::MalformedBody(error.to_string()))?
-    };
-    let name = match request.name {
-        Some(name) => Some(ResourceName::parse(&name).map_err(ServiceError::from)?),
-        None => None,
-    };
-    Ok(ShareSpaceOptions {
-        name,
-        password: request.password,
-        validity: request
-            .validity
-            .map_or(ShareValidity::OneHour, ShareValidity::from),
-    })
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response()
+    }
 }
 
 /// The answer to a request: the share space, or the error body. A refusal
@@ -408,14 +390,17 @@ mod tests {
     #[test]
     fn ids_are_positive_decimal_integers() {
         assert_eq!(parse_id("42"), Some(42));
+        assert_eq!(parse_id("9223372036854775807"), Some(i64::MAX));
         for bad in [
             "",
             "0",
+            "042",
             "-1",
             "+1",
             "1.0",
             "abc",
             " 1",
+            "9223372036854775808",
             "99999999999999999999",
             "1e3",
         ] {
@@ -423,30 +408,30 @@ mod tests {
         }
     }
 
+    /// The document's parameter schema and `parse_id` agree: an integer of
+    /// format int64, at least 1.
     #[test]
-    fn an_empty_body_takes_the_defaults() {
-        let options = share_options(Ok(Bytes::from_static(b" \n"))).unwrap();
-        assert_eq!(options.validity, ShareValidity::OneHour);
-        assert!(options.name.is_none() && options.password.is_none());
-        let options = share_options(Ok(Bytes::from_static(
-            br#"{"name":"help","password":"pw","validity":"10m"}"#,
-        )))
-        .unwrap();
-        assert_eq!(options.validity, ShareValidity::TenMinutes);
-        assert_eq!(options.name.unwrap().as_str(), "help");
-    }
-
-    #[test]
-    fn bad_bodies_are_refused_with_their_own_codes() {
-        for (body, code) in [
-            (&br#"{"validity":"2h"}"#[..], "TANDEM.4002"),
-            (br#"{"colour":"red"}"#, "TANDEM.4002"),
-            (br#"[1]"#, "TANDEM.4002"),
-            (b"\xff", "TANDEM.4002"),
-            (br#"{"name":""}"#, "TANDEM.4003"),
-        ] {
-            let error = share_options(Ok(Bytes::copy_from_slice(body))).unwrap_err();
-            assert_eq!(error.code(), code, "{}", String::from_utf8_lossy(body));
+    fn the_document_types_the_ids_as_parse_id_takes_them() {
+        let document = serde_json::to_value(ApiDocument::openapi()).unwrap();
+        let operation =
+            &document["paths"]["/v2/{project_id}/desktops/{desktop_id}/remote-assistance"];
+        for method in ["get", "post", "delete"] {
+            let parameters = operation[method]["parameters"].as_array().unwrap();
+            let names: Vec<&str> = parameters
+                .iter()
+                .map(|parameter| parameter["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["project_id", "desktop_id"], "{method}");
+            for parameter in parameters {
+                assert_eq!(parameter["in"], "path");
+                assert_eq!(parameter["required"], true);
+                assert_eq!(
+                    parameter["schema"],
+                    serde_json::json!({"type": "integer", "format": "int64", "minimum": 1}),
+                    "{method} {}",
+                    parameter["name"]
+                );
+            }
         }
     }
 }

@@ -210,18 +210,20 @@ pub struct NewApiToken {
     pub secret: String,
 }
 
-/// A share as the REST API shows it (a "share space").
+/// A share as the REST API shows it (a "share space"). A session that
+/// ended or failed without ever being shared has no share: then the id,
+/// code and links are `None`, and the name and time are the session's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareSpaceRecord {
-    pub id: ShareId,
-    pub code: String,
+    pub id: Option<ShareId>,
+    pub code: Option<String>,
     pub name: String,
     /// Only for the session's creator, and only when the share has one.
     pub password: Option<String>,
     /// The invitation URL from the internal base URL.
-    pub private_link: String,
+    pub private_link: Option<String>,
     /// The invitation URL from the public base URL.
-    pub internet_link: String,
+    pub internet_link: Option<String>,
     /// UTC, `yyyy-MM-ddTHH:mm:ssZ`.
     pub created_at: String,
     pub status: crate::ShareStatus,

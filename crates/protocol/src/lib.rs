@@ -198,6 +198,18 @@ fn parse<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, DecodeErro
 mod tests {
     use super::*;
 
+    /// The README tells clients which `Hello` the terminal WebSocket takes.
+    #[test]
+    fn the_readme_states_the_protocol_version() {
+        let readme = include_str!("../../../README.md");
+        let words: Vec<&str> = readme.split_whitespace().collect();
+        let stated = format!("`Hello` with protocol version {PROTOCOL_VERSION},");
+        assert!(
+            words.join(" ").contains(&stated),
+            "README lacks \"{stated}\""
+        );
+    }
+
     #[test]
     fn client_messages_round_trip() {
         for message in [

@@ -6,8 +6,8 @@ use base64::prelude::BASE64_STANDARD;
 use chrono::Utc;
 use db::entities::{host, host_account, om_session, project, share};
 use domain::{
-    HostId, ProjectId, ResourceName, SessionEnd, ShareId, ShareSpaceRecord, ShareValidity,
-    ValidationError,
+    HostId, OmSessionId, ProjectId, ResourceName, SessionEnd, SessionStatus, ShareId,
+    ShareSpaceRecord, ShareStatus, ShareValidity, ValidationError,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -53,9 +53,38 @@ impl Services {
         if let Some(found) = self.joinable_share(actor, &desktop).await? {
             return self.share_space_record(actor, found);
         }
-        match self.latest_share(None, Some(actor), &desktop).await? {
-            Some(found) => self.share_space_record(actor, found),
-            None => Err(ServiceError::NotFound("share space")),
+        self.latest_own_share_space(actor, &desktop).await
+    }
+
+    /// The share space of the caller's most recent session on the desktop
+    /// that was shared or is over: one that ended or failed before it was
+    /// ever shared answers without a share, so its failure is not lost.
+    async fn latest_own_share_space(
+        &self,
+        actor: &Actor,
+        desktop: &Desktop,
+    ) -> Result<ShareSpaceRecord, ServiceError> {
+        let shared = self.latest_share(None, Some(actor), desktop).await?;
+        let over = om_session::Entity::find()
+            .filter(om_session::Column::CreatorId.eq(actor.id.0))
+            .filter(om_session::Column::State.is_in([
+                SessionStatus::Ended.as_str(),
+                SessionStatus::Failed.as_str(),
+            ]))
+            .filter(om_session::Column::HostAccountId.is_in(desktop.accounts.clone()))
+            .order_by_desc(om_session::Column::Id)
+            .one(&self.db)
+            .await?;
+        match (shared, over) {
+            (Some(found), Some(session)) if session.id <= found.1.id => {
+                self.share_space_record(actor, found)
+            }
+            (Some(found), None) => self.share_space_record(actor, found),
+            (_, Some(session)) => match self.latest_share(Some(session.id), None, desktop).await? {
+                Some(found) => self.share_space_record(actor, found),
+                None => self.unshared_session_record(session).await,
+            },
+            (None, None) => Err(ServiceError::NotFound("share space")),
         }
     }
 
@@ -149,7 +178,7 @@ impl Services {
             .await?;
         Ok(sessions
             .into_iter()
-            .find_map(|session| self.live_session(domain::OmSessionId(session.id)).ok()))
+            .find_map(|session| self.live_session(OmSessionId(session.id)).ok()))
     }
 
     /// The caller's live session, or why they may not share: someone
@@ -210,7 +239,7 @@ impl Services {
             .await?;
         Ok(open.into_iter().find_map(|(share, session)| {
             let session = session?;
-            self.live_session(domain::OmSessionId(session.id)).ok()?;
+            self.live_session(OmSessionId(session.id)).ok()?;
             Some((share, session))
         }))
     }
@@ -220,6 +249,25 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound("session"))
+    }
+
+    /// A session that is over and was never shared: its name is the one a
+    /// share would have had, its time is its start.
+    async fn unshared_session_record(
+        &self,
+        session: om_session::Model,
+    ) -> Result<ShareSpaceRecord, ServiceError> {
+        Ok(ShareSpaceRecord {
+            id: None,
+            code: None,
+            name: self.session_label(OmSessionId(session.id)).await?,
+            password: None,
+            private_link: None,
+            internet_link: None,
+            created_at: session.started_at.format(TIME_FORMAT).to_string(),
+            status: ShareStatus::Ended,
+            failure: failure_of(&session),
+        })
     }
 
     fn share_space_record(
@@ -237,23 +285,30 @@ impl Services {
             }
             _ => None,
         };
-        let failure = session
-            .end_reason
-            .as_deref()
-            .and_then(SessionEnd::from_code)
-            .filter(SessionEnd::is_failure);
         Ok(ShareSpaceRecord {
-            id: ShareId(share.id),
-            private_link: invitation_url(self.config.internal_url(), &share.code),
-            internet_link: invitation_url(&self.config.public_url, &share.code),
-            created_at: share.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            id: Some(ShareId(share.id)),
+            private_link: Some(invitation_url(self.config.internal_url(), &share.code)),
+            internet_link: Some(invitation_url(&self.config.public_url, &share.code)),
+            created_at: share.created_at.format(TIME_FORMAT).to_string(),
             status: status_of(&share, Utc::now()),
-            code: share.code,
+            code: Some(share.code),
             name: share.name,
             password,
-            failure,
+            failure: failure_of(&session),
         })
     }
+}
+
+/// The REST API's time format: UTC, `yyyy-MM-dd'T'HH:mm:ss'Z'`.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// Why the session failed, when it did (not when it ended normally).
+fn failure_of(session: &om_session::Model) -> Option<SessionEnd> {
+    session
+        .end_reason
+        .as_deref()
+        .and_then(SessionEnd::from_code)
+        .filter(SessionEnd::is_failure)
 }
 
 impl Services {

@@ -40,11 +40,13 @@ pub enum ApiError {
     NotFound(&'static str),
     NoSuchPath,
     MethodNotAllowed,
+    BodyTooLarge,
+    TooManyHeaders,
     Internal,
 }
 
 /// Every code with its status and meaning, for the README and the tests.
-pub const ERROR_CODES: [(&str, u16, &str); 17] = [
+pub const ERROR_CODES: [(&str, u16, &str); 19] = [
     (
         "TANDEM.4001",
         400,
@@ -77,6 +79,8 @@ pub const ERROR_CODES: [(&str, u16, &str); 17] = [
     ("TANDEM.4043", 404, "no such share space or active session"),
     ("TANDEM.4044", 404, "no such API path"),
     ("TANDEM.4051", 405, "the path does not take this method"),
+    ("TANDEM.4131", 413, "the body is larger than 16 KiB"),
+    ("TANDEM.4311", 431, "the request has more than 100 headers"),
     (
         "TANDEM.5001",
         500,
@@ -103,6 +107,8 @@ impl ApiError {
             ApiError::NotFound(_) => "TANDEM.4043",
             ApiError::NoSuchPath => "TANDEM.4044",
             ApiError::MethodNotAllowed => "TANDEM.4051",
+            ApiError::BodyTooLarge => "TANDEM.4131",
+            ApiError::TooManyHeaders => "TANDEM.4311",
             ApiError::Internal => "TANDEM.5001",
         }
     }
@@ -117,6 +123,8 @@ impl ApiError {
             ApiError::NoGrant | ApiError::NotCreator => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoSuchPath => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyHeaders => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +136,8 @@ impl ApiError {
             StatusCode::FORBIDDEN => "No permission for this operation.",
             StatusCode::NOT_FOUND => "No such resource.",
             StatusCode::METHOD_NOT_ALLOWED => "Method not allowed.",
+            StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.",
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "The request has too many headers.",
             _ => "An internal error occurred.",
         }
     }
@@ -150,6 +160,12 @@ impl ApiError {
             ApiError::NotFound(what) => format!("no such {what}"),
             ApiError::NoSuchPath => "no such API path".to_owned(),
             ApiError::MethodNotAllowed => "the path does not take this method".to_owned(),
+            ApiError::BodyTooLarge => {
+                format!("send at most {} KiB", super::body::MAX_BODY_BYTES / 1024)
+            }
+            ApiError::TooManyHeaders => {
+                format!("send at most {} headers", super::MAX_REQUEST_HEADERS)
+            }
             ApiError::Internal => "see the server log".to_owned(),
         }
     }
@@ -214,6 +230,8 @@ mod tests {
             ApiError::NotFound("share space"),
             ApiError::NoSuchPath,
             ApiError::MethodNotAllowed,
+            ApiError::BodyTooLarge,
+            ApiError::TooManyHeaders,
             ApiError::Internal,
         ];
         assert_eq!(variants.len(), ERROR_CODES.len());
@@ -225,6 +243,20 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn the_limits_in_the_table_are_the_limits_enforced() {
+        let meaning = |code: &str| {
+            ERROR_CODES
+                .iter()
+                .find(|(listed, _, _)| *listed == code)
+                .map(|(_, _, meaning)| *meaning)
+        };
+        let body_limit = format!("{} KiB", super::super::body::MAX_BODY_BYTES / 1024);
+        assert!(meaning("TANDEM.4131").is_some_and(|text| text.ends_with(&body_limit)));
+        let header_limit = format!("{} headers", super::super::MAX_REQUEST_HEADERS);
+        assert!(meaning("TANDEM.4311").is_some_and(|text| text.ends_with(&header_limit)));
     }
 
     #[test]
