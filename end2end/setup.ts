@@ -3,11 +3,15 @@
 import { expect, type APIRequestContext } from "@playwright/test";
 import { type TestSshd } from "./sshd";
 
+/// The Origin a browser sends with a POST from Tandem's pages; Tandem
+/// refuses a POST without one (the port is playwright.config.ts's).
+export const ORIGIN = `http://127.0.0.1:${Number(process.env.TANDEM_E2E_PORT ?? 3100)}`;
+
 /// Calls a server function as the signed-in user of `request`.
 export async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
   const response = await request.post(`/api/${endpoint}`, {
     form,
-    headers: { Accept: "application/json" },
+    headers: { Accept: "application/json", Origin: ORIGIN },
   });
   expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
   return response.json();

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use leptos_router::components::Redirect;
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -34,9 +34,14 @@ pub enum AppError {
         title: String,
         message: String,
     },
+    /// The server could not read a server function's arguments (a missing
+    /// or undecodable field): the request itself is malformed.
+    #[error("malformed request: {0}")]
+    BadRequest(String),
     #[error("something went wrong on the server; the details are in its log")]
     Internal,
-    /// The request itself failed (network, encoding).
+    /// The request itself failed on the way (network, encoding); only the
+    /// browser produces this one.
     #[error("request failed: {0}")]
     Request(String),
 }
@@ -44,8 +49,55 @@ pub enum AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// The server sees argument errors (the client sent something it cannot
+    /// read) and its own failures; the browser sees transport failures.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Request(value.to_string())
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::BadRequest(value.to_string())
+            }
+            // On the server this is the request body that could not be read;
+            // in the browser, the answer, which is a transport failure.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => AppError::BadRequest(value.to_string()),
+            #[cfg(feature = "ssr")]
+            _ => {
+                tracing::error!(error = %value, "server function failed");
+                AppError::Internal
+            }
+            #[cfg(not(feature = "ssr"))]
+            _ => AppError::Request(value.to_string()),
+        }
+    }
+
+    /// Encodes the error for the wire. server_fn answers every error with
+    /// 500; this is the one place every error of a server function passes
+    /// on its way out, so it sets the documented status here (the browser's
+    /// client decodes the typed error from any 4xx or 5xx answer).
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        answer_with_status(self.status());
+        JsonEncoding::encode(self).unwrap_or_else(|_| Bytes::from_static(b"\"Internal\""))
+    }
+}
+
+/// Sets the HTTP status of the server function's answer, except for a plain
+/// HTML form post: server_fn answers that with a redirect back to the form
+/// (the error in its query), which must stay a redirect.
+#[cfg(feature = "ssr")]
+fn answer_with_status(status: u16) {
+    let plain_form = use_context::<axum::http::request::Parts>().is_some_and(|request| {
+        request
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    });
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && !plain_form
+        && let Ok(status) = http_status(status)
+    {
+        response.set_status(status);
     }
 }
 
@@ -55,7 +107,7 @@ impl AppError {
             AppError::NotSignedIn | AppError::LoginFailed => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
-            AppError::Invalid { .. } => 400,
+            AppError::Invalid { .. } | AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,
             AppError::HostUnreachable(_) => 502,
             AppError::Ended { .. } => 410,
@@ -93,7 +145,8 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
             true => format!("/login?next={here}"),
             false => "/login".to_owned(),
         };
-        return view! { <Redirect path/> }.into_any();
+        send_to(&path);
+        return ().into_any();
     }
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
@@ -109,6 +162,24 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// On the server, a real redirect: 303 See Other, so the browser GETs the
+/// login page (every route renders fully before answering, so the status
+/// can still be set). In the browser, a client-side navigation.
+#[cfg(feature = "ssr")]
+fn send_to(path: &str) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(location) = axum::http::HeaderValue::from_str(path)
+    {
+        response.set_status(axum::http::StatusCode::SEE_OTHER);
+        response.insert_header(axum::http::header::LOCATION, location);
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+fn send_to(path: &str) {
+    leptos_router::hooks::use_navigate()(path, Default::default());
 }
 
 /// A path of this site that is safe to put in a query and to return to.

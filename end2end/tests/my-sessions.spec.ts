@@ -2,7 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open, signedIn, terminalText, typeLine } from "../pages";
-import { addHost, call, idWhere } from "../setup";
+import { ORIGIN, addHost, call, idWhere } from "../setup";
 import { startSshd, type TestSshd } from "../sshd";
 
 // The seed procedure of sharing a scheduled session with named users: the
@@ -144,7 +144,7 @@ test("an owner schedules a session and shares it with named users", async ({ bro
     ] as const) {
       const response = await page.request.post(`/api/${endpoint}`, {
         form,
-        headers: { Accept: "application/json" },
+        headers: { Accept: "application/json", Origin: ORIGIN },
       });
       expect(response.ok(), endpoint).toBeFalsy();
       expect(await response.json(), endpoint).toEqual("Forbidden");

@@ -10,10 +10,10 @@ mod vendor;
 
 use app::{App, shell};
 use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use axum::{Extension, Router};
 use domain::SessionEnd;
 use leptos::prelude::*;
@@ -38,17 +38,11 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .with_expiry(Expiry::OnInactivity(idle));
     let context_services = services.clone();
     let rest_api = rest_api::routes(services.clone());
-    Router::new()
-        .route("/sessions/{id}/terminal", get(terminal_socket::upgrade))
-        .route(
-            "/sessions/{id}/recording.cast",
-            get(recording_file::download),
-        )
-        .route(
-            "/sessions/{id}/recording.keyframes.json",
-            get(recording_file::keyframes),
-        )
-        .route("/admin/audit/{file}", get(audit_export::export))
+    plain_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
         .merge(vendor::routes())
         .leptos_routes_with_context(
             &leptos_options,
@@ -69,6 +63,30 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         // nor the cross-site guard.
         .merge(rest_api)
         .layer(middleware::from_fn(rest_api::refuse_excess_headers))
+}
+
+/// The routes of the web application that are neither pages nor server
+/// functions (Leptos routes those) nor the vendored scripts. Add a route
+/// here, never with `.route` above: the authorization test reads this list
+/// and fails for a route that has no entry in its matrix.
+fn plain_routes() -> [(&'static str, MethodRouter<LeptosOptions>); 4] {
+    [
+        ("/sessions/{id}/terminal", get(terminal_socket::upgrade)),
+        (
+            "/sessions/{id}/recording.cast",
+            get(recording_file::download),
+        ),
+        (
+            "/sessions/{id}/recording.keyframes.json",
+            get(recording_file::keyframes),
+        ),
+        ("/admin/audit/{file}", get(audit_export::export)),
+    ]
+}
+
+/// The paths of [`plain_routes`], as axum routes them.
+pub fn plain_route_paths() -> Vec<&'static str> {
+    plain_routes().into_iter().map(|(path, _)| path).collect()
 }
 
 /// Serves until the listener fails, or until Ctrl-C or SIGTERM: then every
@@ -121,24 +139,43 @@ async fn stop_requested() {
     }
 }
 
-/// Refuses a state-changing request whose `Origin` is another site. The
-/// SameSite cookie already keeps the session out of such requests; this
-/// makes the refusal explicit and independent of browser defaults.
+/// Refuses a state-changing request that does not come from Tandem's own
+/// pages: its `Origin`, or when a browser sends none its `Referer`, must
+/// name this site. The SameSite cookie already keeps the session out of
+/// cross-site requests; this makes the refusal explicit and independent of
+/// browser defaults. The REST API under `/v2` is outside this layer: a token
+/// header, which no other site can make a browser send, authenticates it.
 async fn reject_cross_site_writes(request: Request, next: Next) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let headers = request.headers();
-        let origin_host = headers
-            .get(header::ORIGIN)
-            .and_then(|origin| origin.to_str().ok())
-            .map(|origin| origin.split("://").nth(1).unwrap_or(origin).to_owned());
-        let host = headers
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok());
-        if let Some(origin_host) = origin_host
-            && Some(origin_host.as_str()) != host
-        {
-            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
-        }
+    let reads_only = [Method::GET, Method::HEAD, Method::OPTIONS].contains(request.method());
+    if !reads_only && !from_this_site(request.uri(), request.headers()) {
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     next.run(request).await
+}
+
+/// Whether the request's `Origin` (else its `Referer`) has this site's host
+/// and port. A request with neither is refused: every current browser sends
+/// `Origin` with a POST, so one without it comes from a browser that hides
+/// where its requests come from (an old one, or one stripping `Referer`),
+/// which cannot be told apart from a forged request, or from a script, which
+/// can name Tandem in `Origin` itself. Refusing costs no honest client.
+fn from_this_site(uri: &Uri, headers: &HeaderMap) -> bool {
+    // HTTP/1.1 names the site in `Host`; HTTP/2 in the request's authority.
+    let Some(this_site) = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .or_else(|| uri.authority().map(|authority| authority.as_str()))
+    else {
+        return false;
+    };
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER));
+    // `Origin: null` (a sandboxed or privacy-sensitive context) and a
+    // relative `Referer` have no authority, and are refused with the rest.
+    source
+        .and_then(|source| source.to_str().ok())
+        .and_then(|source| source.parse::<Uri>().ok())
+        .and_then(|source| source.authority().cloned())
+        .is_some_and(|source| source.as_str().eq_ignore_ascii_case(this_site))
 }

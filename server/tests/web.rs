@@ -5,8 +5,8 @@
 mod support;
 
 use reqwest::StatusCode;
-use serde_json::Value;
-use support::{ADMIN_PASSWORD, Browser, FINGERPRINT, TestServer};
+use serde_json::{Value, json};
+use support::{ADMIN_PASSWORD, Browser, FINGERPRINT, TestServer, operator, signed_in_admin};
 
 /// Sets up payments/db-1 with account postgres, and operator alice granted
 /// it; returns the account's id.
@@ -84,8 +84,9 @@ async fn login_sets_a_private_session_cookie_and_refuses_bad_passwords_alike() {
     let browser = server.browser();
 
     let (status, wrong) = browser.log_in("admin", "nope").await;
-    assert!(!status.is_success());
-    let (_, unknown) = browser.log_in("nobody", "nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, unknown) = browser.log_in("nobody", "nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         wrong, unknown,
         "an unknown user and a wrong password look alike"
@@ -95,6 +96,7 @@ async fn login_sets_a_private_session_cookie_and_refuses_bad_passwords_alike() {
     let response = reqwest::Client::new()
         .post(server.url("/api/login"))
         .header("Accept", "application/json")
+        .header("Origin", server.url(""))
         .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
         .send()
         .await
@@ -125,7 +127,11 @@ async fn repeated_failures_lock_the_account_with_the_same_answer() {
         browser.log_in("admin", "wrong").await;
     }
     let (status, body) = browser.log_in("admin", ADMIN_PASSWORD).await;
-    assert!(!status.is_success());
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "locked, not a server error"
+    );
     assert_eq!(body, Value::String("LoginFailed".to_owned()));
 }
 
@@ -152,10 +158,10 @@ async fn operators_get_their_grants_and_nothing_of_the_admin() {
         "admin/list_grants",
     ] {
         let (status, body) = alice.call(endpoint, &[]).await;
-        assert!(!status.is_success(), "{endpoint}");
+        assert_eq!(status, StatusCode::FORBIDDEN, "{endpoint}");
         assert_eq!(body, Value::String("Forbidden".to_owned()), "{endpoint}");
     }
-    let (_, body) = alice
+    let (status, body) = alice
         .call(
             "admin/create_user",
             &[
@@ -166,6 +172,7 @@ async fn operators_get_their_grants_and_nothing_of_the_admin() {
             ],
         )
         .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body, Value::String("Forbidden".to_owned()));
     let users = admin.ok("admin/list_users", &[]).await;
     assert_eq!(users.as_array().unwrap().len(), 2, "nothing was created");
@@ -174,7 +181,7 @@ async fn operators_get_their_grants_and_nothing_of_the_admin() {
     // unknown account; a session page is its creator's (an admin may still
     // watch it, read-only, without the grant), an unknown one is 404, admin
     // pages are 403 to operators, and signed-out visitors are sent to
-    // /login.
+    // /login (see signed_out_visitors_are_redirected_to_the_login_page).
     assert_eq!(
         admin.start_session(account_id).await,
         Err(Value::String("Forbidden".to_owned()))
@@ -194,8 +201,6 @@ async fn operators_get_their_grants_and_nothing_of_the_admin() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = alice.page("/admin/users").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = server.browser().page("/operation/hosts").await;
-    assert!(status.is_redirection(), "{status} {body}");
 }
 
 #[tokio::test]
@@ -207,9 +212,12 @@ async fn bad_input_is_answered_on_the_form_and_changes_nothing() {
     let (status, body) = admin
         .call("admin/create_project", &[("name", ""), ("description", "")])
         .await;
-    assert!(!status.is_success());
-    assert_eq!(body["Invalid"]["field"], "name", "{body}");
-    let (_, body) = admin
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"Invalid": {"field": "name", "message": "must not be empty"}})
+    );
+    let (status, body) = admin
         .call(
             "admin/create_host_account",
             &[
@@ -220,11 +228,14 @@ async fn bad_input_is_answered_on_the_form_and_changes_nothing() {
             ],
         )
         .await;
-    assert_eq!(body["NotFound"], "host", "{body}");
-    let (_, body) = admin.call("admin/create_project", &[("name", "x")]).await;
-    assert!(
-        body.to_string().contains("description"),
-        "a missing field is named: {body}"
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"NotFound": "host"}));
+    let (status, body) = admin.call("admin/create_project", &[("name", "x")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"BadRequest": "error deserializing server function arguments: missing field `description`"}),
+        "a missing field is named"
     );
     assert_eq!(
         admin.ok("admin/list_projects", &[]).await,
@@ -257,24 +268,12 @@ async fn disabling_a_user_ends_their_sign_in() {
             &[("kind", "user"), ("id", &alice_id), ("disabled", "true")],
         )
         .await;
-    let (_, body) = alice.call("granted_accounts", &[]).await;
+    let (status, body) = alice.call("granted_accounts", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, Value::String("NotSignedIn".to_owned()));
-    let (_, body) = alice.log_in("alice", "alice-password").await;
+    let (status, body) = alice.log_in("alice", "alice-password").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, Value::String("LoginFailed".to_owned()));
-}
-
-#[tokio::test]
-async fn cross_site_posts_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path()).await;
-    let response = reqwest::Client::new()
-        .post(server.url("/api/login"))
-        .header("Origin", "https://evil.example")
-        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -302,4 +301,193 @@ async fn data_and_sign_ins_survive_a_restart() {
         alice.ok("granted_accounts", &[]).await[0]["host_name"],
         "db-1"
     );
+}
+
+/// Every refusal of a server function answers its documented HTTP status
+/// with the typed error as its body, never 500.
+#[tokio::test]
+async fn server_function_refusals_answer_their_documented_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let nobody = server.browser();
+    let admin = signed_in_admin(&server).await;
+    let olga = operator(&server, &admin, "olga", None).await;
+
+    assert_eq!(
+        nobody.call("granted_accounts", &[]).await,
+        (StatusCode::UNAUTHORIZED, json!("NotSignedIn"))
+    );
+    assert_eq!(
+        nobody.log_in("admin", "wrong").await,
+        (StatusCode::UNAUTHORIZED, json!("LoginFailed"))
+    );
+    assert_eq!(
+        olga.call("admin/list_users", &[]).await,
+        (StatusCode::FORBIDDEN, json!("Forbidden"))
+    );
+    assert_eq!(
+        admin
+            .call(
+                "admin/create_grant",
+                &[("user_id", "1"), ("host_account_id", "999")]
+            )
+            .await,
+        (StatusCode::NOT_FOUND, json!({"NotFound": "host account"}))
+    );
+    let project = [("name", "payments"), ("description", "")];
+    admin.ok("admin/create_project", &project).await;
+    assert_eq!(
+        admin.call("admin/create_project", &project).await,
+        (
+            StatusCode::CONFLICT,
+            json!({"Conflict": "a project named payments already exists"})
+        )
+    );
+    assert_eq!(
+        admin
+            .call(
+                "admin/update_project",
+                &[("id", "x"), ("name", "a"), ("description", "")]
+            )
+            .await,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"BadRequest": "error deserializing server function arguments: invalid digit found in string"})
+        ),
+        "an argument that does not decode"
+    );
+
+    // A port nothing listens on: the host key cannot be fetched.
+    let port = test_sshd::closed_port().to_string();
+    let (status, body) = admin
+        .call(
+            "admin/fetch_host_key",
+            &[("address", "127.0.0.1"), ("port", &port)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body["HostUnreachable"].is_string(), "{body}");
+
+    // An unknown invitation code, until the attempts run out.
+    let no_such_invitation = json!({"Refused": {
+        "code": "J_404",
+        "title": "No such invitation",
+        "message": "There is no invitation with this code. Check the code, or ask the session's creator for the invitation URL."
+    }});
+    for _ in 0..5 {
+        assert_eq!(
+            olga.call("invitation", &[("code", "ABCD2345")]).await,
+            (StatusCode::NOT_FOUND, no_such_invitation.clone())
+        );
+    }
+    let (status, body) = olga.call("invitation", &[("code", "ABCD2345")]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["Refused"]["code"], "J_429", "{body}");
+}
+
+/// A signed-out visitor to any page but the login page is sent there with a
+/// real redirect that comes back to the page after signing in.
+#[tokio::test]
+async fn signed_out_visitors_are_redirected_to_the_login_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let nobody = server.browser();
+    for path in [
+        "/operation/hosts",
+        "/my-sessions",
+        "/sessions/1",
+        "/admin/users",
+        "/profile",
+        "/invite/ABCD2345",
+    ] {
+        let response = nobody
+            .client
+            .get(server.url(path))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            response.headers()["location"],
+            format!("/login?next={path}").as_str(),
+            "{path}"
+        );
+    }
+    let (status, body) = nobody.page("/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Sign in"), "{body}");
+}
+
+/// A sign-in POST with the given headers: its status, its body, and
+/// whether it signed in (a session cookie came back).
+async fn post_login(server: &TestServer, headers: &[(&str, &str)]) -> (StatusCode, String, bool) {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/api/login"))
+        .header("Accept", "application/json")
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD)]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let signed_in = response.headers().contains_key("set-cookie");
+    (response.status(), response.text().await.unwrap(), signed_in)
+}
+
+#[tokio::test]
+async fn state_changing_requests_must_come_from_this_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let this_site = server.url("");
+    let this_page = server.url("/login");
+    let other_port = format!("http://127.0.0.1:{}", server.address.port() ^ 1);
+    let evil = "https://evil.example";
+    let evil_page = "https://evil.example/page";
+    let refused = (
+        StatusCode::FORBIDDEN,
+        "cross-site request refused".to_owned(),
+        false,
+    );
+    let accepted = (StatusCode::OK, "null".to_owned(), true);
+
+    for (headers, expected) in [
+        (vec![("Origin", evil)], &refused),
+        (vec![("Origin", other_port.as_str())], &refused),
+        (vec![("Origin", "null")], &refused),
+        (vec![("Referer", evil_page)], &refused),
+        (
+            vec![("Origin", evil), ("Referer", this_page.as_str())],
+            &refused,
+        ),
+        // A POST that says nowhere where it comes from is refused too.
+        (vec![], &refused),
+        (vec![("Origin", this_site.as_str())], &accepted),
+        (vec![("Referer", this_page.as_str())], &accepted),
+        (
+            vec![("Origin", this_site.as_str()), ("Referer", evil_page)],
+            &accepted,
+        ),
+    ] {
+        assert_eq!(
+            &post_login(&server, &headers).await,
+            expected,
+            "{headers:?}"
+        );
+    }
+
+    // Reads are not guarded; the REST API answers by its token alone.
+    let page = reqwest::Client::new()
+        .get(server.url("/login"))
+        .header("Origin", evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let api = reqwest::Client::new()
+        .post(server.url("/v2/1/desktops/1/remote-assistance"))
+        .header("Origin", evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
 }

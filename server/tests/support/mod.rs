@@ -98,6 +98,7 @@ impl Browser {
             .client
             .post(format!("{}/api/{endpoint}", self.base))
             .header("Accept", "application/json")
+            .header("Origin", self.origin())
             .form(form)
             .send()
             .await
@@ -130,6 +131,12 @@ impl Browser {
         (response.status(), response.text().await.unwrap())
     }
 
+    /// The `Origin` a browser sends with a POST from one of Tandem's pages
+    /// (the cross-site guard refuses a POST without one).
+    pub fn origin(&self) -> &str {
+        self.base.trim_end_matches('/')
+    }
+
     /// The Cookie header this browser sends to the server.
     pub fn cookie(&self) -> String {
         let url = self.base.parse().unwrap();
@@ -145,6 +152,7 @@ impl Browser {
             .client
             .post(format!("{}/api/start_session", self.base))
             .header("Accept", "application/json")
+            .header("Origin", self.origin())
             .form(&[("host_account_id", host_account_id.to_string())])
             .send()
             .await
