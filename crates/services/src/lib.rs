@@ -7,6 +7,7 @@ mod api_tokens;
 mod audit;
 mod config;
 mod control;
+mod data_dir;
 mod demo;
 mod error;
 mod grants;
@@ -71,9 +72,7 @@ impl Services {
     /// makes sure a first admin exists. Returns the first admin's password
     /// when this start created it, so the caller can print it once.
     pub async fn start(config: Config) -> anyhow::Result<(Self, Option<FirstAdmin>)> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
+        data_dir::make_private(&config.data_dir)?;
         let secrets = SecretBox::load_or_create(&config.data_dir, config.secret_key.as_deref())
             .context("loading the secret key")?;
         let db = db::connect_and_migrate(&config.database_url())
