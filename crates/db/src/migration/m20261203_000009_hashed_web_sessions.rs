@@ -75,3 +75,31 @@ async fn signed_in_count(manager: &SchemaManager<'_>) -> Result<i64, DbErr> {
         None => Ok(0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm_migration::MigratorTrait;
+    use sea_orm_migration::sea_orm::{ConnectionTrait, Database, EntityTrait};
+
+    use crate::entities::web_session;
+    use crate::migration::Migrator;
+
+    #[tokio::test]
+    async fn the_sign_ins_of_an_older_version_are_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+        let connection = Database::connect(&url).await.unwrap();
+        Migrator::up(&connection, Some(8)).await.unwrap();
+        connection
+            .execute_unprepared(
+                "INSERT INTO web_sessions (id, data, expires_at) \
+                 VALUES ('raw-cookie-id', '{\"user_id\":1}', '2999-01-01T00:00:00Z')",
+            )
+            .await
+            .unwrap();
+
+        Migrator::up(&connection, None).await.unwrap();
+        let rows = web_session::Entity::find().all(&connection).await.unwrap();
+        assert_eq!(rows, []);
+    }
+}
