@@ -9,6 +9,10 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Whatever Tandem or a library creates is for this account alone (the
+    // data directory holds sign-ins, secrets and recordings of keystrokes);
+    // the services also create their files with explicit private modes.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

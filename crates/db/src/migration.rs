@@ -11,6 +11,7 @@ mod m20261125_000005_recordings;
 mod m20261201_000006_audit_events;
 mod m20261202_000007_windows_and_named_shares;
 mod m20261202_000008_audit_time_order;
+mod m20261203_000009_hashed_web_sessions;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_audit_events::Migration),
             Box::new(m20261202_000007_windows_and_named_shares::Migration),
             Box::new(m20261202_000008_audit_time_order::Migration),
+            Box::new(m20261203_000009_hashed_web_sessions::Migration),
         ]
     }
 }

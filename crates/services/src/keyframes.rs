@@ -5,10 +5,14 @@
 //! about 50 MB a second, so a seek in a long recording took seconds).
 
 use std::io::BufRead;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use domain::TerminalSize;
 use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::data_dir::PRIVATE_FILE_MODE;
 
 use crate::terminal::{size, snapshot};
 
@@ -103,12 +107,25 @@ pub(crate) async fn build(recording: PathBuf) -> std::io::Result<Vec<u8>> {
     .map_err(std::io::Error::other)?
 }
 
-/// Keeps `json` beside the recording at `recording`: written aside and
-/// renamed, so a reader never sees half.
+/// Keeps `json` beside the recording at `recording`: written aside (0600,
+/// like the recording: the screens show what was typed) and renamed, so a
+/// reader never sees half.
 pub(crate) async fn keep(recording: &Path, json: &[u8]) -> std::io::Result<()> {
     let kept = kept_beside(recording);
     let partial = kept.with_extension("partial");
-    tokio::fs::write(&partial, json).await?;
+    let mut file = tokio::fs::File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(PRIVATE_FILE_MODE)
+        .open(&partial)
+        .await?;
+    // The mode above applies only to a new file; one left by a crash is
+    // made private too.
+    file.set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE_MODE))
+        .await?;
+    file.write_all(json).await?;
+    file.sync_all().await?;
     tokio::fs::rename(&partial, &kept).await
 }
 
@@ -319,5 +336,21 @@ mod tests {
         assert_eq!(at, [(1, 0.5), (2, 1.5)]);
         assert_eq!(keyframes("no header\n".as_bytes(), 1).unwrap(), []);
         assert_eq!(keyframes("".as_bytes(), 1).unwrap(), []);
+    }
+
+    #[tokio::test]
+    async fn kept_keyframes_are_private_even_over_an_old_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let recording = dir.path().join("one.cast");
+        let kept = kept_beside(&recording);
+        let partial = kept.with_extension("partial");
+        std::fs::write(&partial, "left by a crash").unwrap();
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+        keep(&recording, b"[]").await.unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), b"[]");
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o600);
+        assert!(!partial.exists());
     }
 }

@@ -7,6 +7,7 @@ mod api_tokens;
 mod audit;
 mod config;
 mod control;
+mod data_dir;
 mod demo;
 mod error;
 mod grants;
@@ -74,9 +75,7 @@ impl Services {
     /// Touches nothing that belongs to a running server: a command-line
     /// action opens Tandem this way beside a server on the same database.
     pub async fn open(config: Config) -> anyhow::Result<(Self, Option<FirstAdmin>)> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
+        data_dir::make_private(&config.data_dir)?;
         let secrets = SecretBox::load_or_create(&config.data_dir, config.secret_key.as_deref())
             .context("loading the secret key")?;
         let db = db::connect_and_migrate(&config.database_url())

@@ -14,6 +14,8 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::MissedTickBehavior;
 
+use crate::data_dir::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE};
+
 /// How often the writer collects what the session recorded.
 /// The writer never waits on the channel itself: a waiting receiver would
 /// have to be woken by every keystroke and every chunk of output, on the
@@ -131,14 +133,20 @@ pub(crate) struct RecordingWriter {
 
 impl RecordingWriter {
     /// Creates the file (never over an existing one) and writes the header,
-    /// so even a session that fails at once leaves a playable file.
+    /// so even a session that fails at once leaves a playable file. The
+    /// file holds every keystroke: 0600 in a 0700 directory.
     pub(crate) async fn create(path: &Path, header: &CastHeader) -> std::io::Result<Self> {
         if let Some(directory) = path.parent() {
-            tokio::fs::create_dir_all(directory).await?;
+            tokio::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(PRIVATE_DIR_MODE)
+                .create(directory)
+                .await?;
         }
         let mut file = File::options()
             .write(true)
             .create_new(true)
+            .mode(PRIVATE_FILE_MODE)
             .open(path)
             .await?;
         file.write_all(header.to_line().as_bytes()).await?;
@@ -236,6 +244,8 @@ impl RecordingWriter {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn header() -> CastHeader {
@@ -290,6 +300,9 @@ mod tests {
         let times: Vec<f64> = lines[1..].iter().map(|l| l[0].as_f64().unwrap()).collect();
         assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
         assert_eq!(summary.size, std::fs::metadata(&path).unwrap().len());
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("recordings")), 0o700);
     }
 
     #[tokio::test]

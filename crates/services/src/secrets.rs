@@ -5,7 +5,6 @@
 //! Losing it makes every stored secret unreadable; back it up with the
 //! database.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -13,6 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+
+use crate::data_dir::write_new_private_file;
 
 const KEY_FILE: &str = "secret.key";
 const NONCE_LEN: usize = 12;
@@ -73,22 +74,12 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
         Ok(encoded) => decode_key(&encoded).with_context(|| format!("reading {}", path.display())),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let key: [u8; 32] = ChaCha20Poly1305::generate_key(&mut OsRng).into();
-            write_private_file(path, BASE64.encode(key).as_bytes())
+            write_new_private_file(path, BASE64.encode(key).as_bytes())
                 .with_context(|| format!("creating {}", path.display()))?;
             Ok(key)
         }
         Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
     }
-}
-
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 #[cfg(test)]
@@ -114,15 +105,12 @@ mod tests {
         let sealed = first.seal(b"s3cret").unwrap();
         let again = SecretBox::load_or_create(dir.path(), None).unwrap();
         assert_eq!(again.open(&sealed).unwrap(), b"s3cret");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o600);
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! The server side of the browser's session cookie: a tower-sessions store
 //! over the `web_sessions` table, so sign-ins survive a restart and are
-//! shared by every Tandem node on one database.
+//! shared by every Tandem node on one database. The table keys each session
+//! by a SHA-256 hash of its id: the id lives only in the browser's cookie,
+//! so a copy of the database (or a reader of the file) signs no one in.
+//! The id is 128 random bits, so an unsalted hash cannot be reversed by
+//! guessing, and a lookup stays one indexed read.
 
 use chrono::{DateTime, Utc};
 use db::entities::web_session;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
 use tower_sessions_core::Session;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
@@ -81,11 +86,20 @@ fn expiry(record: &Record) -> Result<DateTime<Utc>, session_store::Error> {
         .ok_or_else(|| session_store::Error::Encode("expiry out of range".to_owned()))
 }
 
+/// What the table keys a session by: SHA-256 of the id as the cookie
+/// carries it, in hex.
+fn id_hash(id: &Id) -> String {
+    Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 fn row(record: &Record) -> Result<web_session::ActiveModel, session_store::Error> {
     let data = serde_json::to_string(&record.data)
         .map_err(|error| session_store::Error::Encode(error.to_string()))?;
     Ok(web_session::ActiveModel {
-        id: Set(record.id.to_string()),
+        id_hash: Set(id_hash(&record.id)),
         data: Set(data),
         expires_at: Set(expiry(record)?),
     })
@@ -118,7 +132,7 @@ impl SessionStore for WebSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         web_session::Entity::insert(row(record)?)
             .on_conflict(
-                OnConflict::column(web_session::Column::Id)
+                OnConflict::column(web_session::Column::IdHash)
                     .update_columns([web_session::Column::Data, web_session::Column::ExpiresAt])
                     .to_owned(),
             )
@@ -129,7 +143,7 @@ impl SessionStore for WebSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row = web_session::Entity::find_by_id(id.to_string())
+        let row = web_session::Entity::find_by_id(id_hash(id))
             .filter(web_session::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
             .await
@@ -149,7 +163,7 @@ impl SessionStore for WebSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        web_session::Entity::delete_by_id(id.to_string())
+        web_session::Entity::delete_by_id(id_hash(id))
             .exec(&self.db)
             .await
             .map_err(backend)?;
@@ -166,5 +180,22 @@ impl ExpiredDeletion for WebSessionStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_the_sha256_of_the_cookie_value() {
+        // Id(1) is "AQAAAAAAAAAAAAAAAAAAAA" in the cookie; the hash was
+        // computed independently (sha256sum).
+        let id = Id(1);
+        assert_eq!(id.to_string(), "AQAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(
+            id_hash(&id),
+            "c20b382edd27f8925fb2f53d12130212163e38651dd7fc2583d1a9db30f41176"
+        );
     }
 }
