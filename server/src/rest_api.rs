@@ -296,7 +296,9 @@ async fn authorise(
     Ok((actor, ProjectId(project), HostId(desktop)))
 }
 
-fn parse_id(value: &str) -> Option<i64> {
+/// A path id: 1 to 18 decimal digits, above zero. Public, like
+/// [`parse_share_body`], for the property tests and fuzz targets.
+pub fn parse_id(value: &str) -> Option<i64> {
     let well_formed =
         !value.is_empty() && value.len() <= 18 && value.bytes().all(|b| b.is_ascii_digit());
     well_formed
@@ -307,10 +309,17 @@ fn parse_id(value: &str) -> Option<i64> {
 
 fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOptions, ApiError> {
     let body = body.map_err(|rejection| ApiError::MalformedBody(rejection.body_text()))?;
+    parse_share_body(&body)
+}
+
+/// The options in the body of a POST: empty (or only whitespace) for the
+/// defaults, else a JSON object with some of `name`, `password` and
+/// `validity`.
+pub fn parse_share_body(body: &[u8]) -> Result<ShareSpaceOptions, ApiError> {
     let request: StartShareSpace = if body.iter().all(u8::is_ascii_whitespace) {
         StartShareSpace::default()
     } else {
-        serde_json::from_slice(&body).map_err(|error| ApiError::MalformedBody(error.to_string()))?
+        serde_json::from_slice(body).map_err(|error| ApiError::MalformedBody(error.to_string()))?
     };
     let name = match request.name {
         Some(name) => Some(ResourceName::parse(&name).map_err(ServiceError::from)?),
