@@ -19,7 +19,9 @@ fuzz_target!(|bytes: &[u8]| {
         assert_eq!(again.map(|again| again.label), Some(marker.label));
     }
     // The first byte picks where the stream is cut.
-    let cut = bytes.first().map_or(0, |&first| usize::from(first) % (bytes.len() + 1));
+    let cut = bytes
+        .first()
+        .map_or(0, |&first| usize::from(first) % (bytes.len() + 1));
     let mut stream = Utf8Stream::default();
     let mut streamed = stream.push(&bytes[..cut]).into_owned();
     streamed.push_str(&stream.push(&bytes[cut..]));

@@ -3,9 +3,9 @@
 #![no_main]
 
 use domain::{
-    AccountLogin, Description, DisplayName, EmailAddress, Fingerprint, HostAddress,
-    InvitationCode, NewPassword, Port, ResourceName, SessionTitle, ShareNote, ShareValidity,
-    UserName, api_token_days, api_token_name,
+    AccountLogin, Description, DisplayName, EmailAddress, Fingerprint, HostAddress, InvitationCode,
+    NewPassword, Port, ResourceName, SessionTitle, ShareNote, ShareValidity, UserName,
+    api_token_days, api_token_name,
 };
 use libfuzzer_sys::fuzz_target;
 
