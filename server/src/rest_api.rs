@@ -24,6 +24,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
 
+pub use body::parse_share_body;
 use body::{StartShareSpace, Validity, share_options};
 pub use errors::{ApiError, ERROR_CODES, ErrorBody};
 
@@ -280,7 +281,7 @@ async fn authorise(
 
 /// A positive `i64` written as the document's parameter schema says: the
 /// canonical decimal form, so each id has one spelling.
-fn parse_id(value: &str) -> Option<i64> {
+pub fn parse_id(value: &str) -> Option<i64> {
     let canonical = value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0');
     canonical
         .then(|| value.parse().ok())

@@ -56,6 +56,11 @@ pub fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOp
             ApiError::MalformedBody(rejection.body_text())
         }
     })?;
+    parse_share_body(&body)
+}
+
+/// The options in a body's bytes; public for the property tests.
+pub fn parse_share_body(body: &[u8]) -> Result<ShareSpaceOptions, ApiError> {
     let mut options = ShareSpaceOptions {
         name: None,
         password: None,
@@ -64,7 +69,7 @@ pub fn share_options(body: Result<Bytes, BytesRejection>) -> Result<ShareSpaceOp
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(options);
     }
-    let value: Value = serde_json::from_slice(&body)
+    let value: Value = serde_json::from_slice(body)
         .map_err(|error| ApiError::MalformedBody(error.to_string()))?;
     let Value::Object(fields) = value else {
         return Err(ApiError::MalformedBody(
