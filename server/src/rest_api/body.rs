@@ -69,8 +69,8 @@ pub fn parse_share_body(body: &[u8]) -> Result<ShareSpaceOptions, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(options);
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|error| ApiError::MalformedBody(error.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|error| ApiError::MalformedBody(error.to_string()))?;
     let Value::Object(fields) = value else {
         return Err(ApiError::MalformedBody(
             "it must be a JSON object".to_owned(),
