@@ -318,7 +318,7 @@ async fn a_user_holds_at_most_the_configured_number_of_active_sessions() {
             &[("host_account_id", &account.to_string())],
         )
         .await;
-    assert!(!status.is_success());
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(
         body,
         serde_json::json!({"Conflict": "you already have 2 active sessions, the most allowed: \

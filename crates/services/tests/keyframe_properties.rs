@@ -300,15 +300,10 @@ proptest! {
     }
 }
 
-/// MARKED — terminal sizes are not bounded yet: a recording (written from
-/// what browsers sent) may hold any size up to 65535 × 65535, and the
-/// replay allocates every cell of it (about 4 billion cells for that one).
-/// The bound on terminal sizes is being added separately; this stays
-/// ignored until it lands, then asserts that an absurd recorded size is
-/// clamped before it is allocated. Kept cheap (65535 × 3) so that it fails
-/// instead of exhausting memory while the bound is missing.
+/// A recording (written from what browsers sent, or by anyone with access
+/// to the file) may hold any size up to 65535 x 65535: the replay brings
+/// it within the maximum before allocating a screen for it.
 #[test]
-#[ignore = "terminal sizes are not bounded yet; enable with the clamp on cols and rows"]
 fn recorded_sizes_beyond_any_screen_are_clamped() {
     let cast = concat!(
         "{\"version\":2,\"width\":65535,\"height\":3}\n",
@@ -317,10 +312,10 @@ fn recorded_sizes_beyond_any_screen_are_clamped() {
         "[0.4,\"o\",\"y\"]\n",
     );
     for key in keyframes(cast.as_bytes(), 1).unwrap() {
-        assert!(
-            key.cols < u16::MAX,
-            "a keyframe {} columns wide after {} events",
-            key.cols,
+        assert_eq!(
+            (key.cols, key.rows),
+            (domain::MAX_COLS, 3),
+            "after {} events",
             key.events
         );
     }
