@@ -172,6 +172,8 @@ impl World {
             // would; the owner's session waits for its browser all along.
             config.login_limits.per_address = 10_000;
             config.reconnect_grace = Duration::from_secs(3600);
+            // Every route that ends a session gets a fresh one of its own.
+            config.max_live_sessions_per_user = 1000;
         })
         .await;
         let admin = signed_in_admin(&server).await;

@@ -213,12 +213,15 @@ fn output_bytes(events: &[(f64, &Line)]) -> usize {
 /// The terminal's size after `events`, as `(cols, rows)`, starting from
 /// the header's.
 fn size_after(recording: &Recording, events: &[(f64, &Line)]) -> (u16, u16) {
+    // Every side within 1 and the maximum, as the replay brings it.
+    let bounded = |(cols, rows)| {
+        let size = domain::TerminalSize::clamped(cols, rows);
+        (size.cols(), size.rows())
+    };
     events.iter().fold(
-        (size(recording.cols).get(), size(recording.rows).get()),
+        bounded((recording.cols, recording.rows)),
         |now, (_, line)| match line {
-            Line::Resize(data) => {
-                parse_size(data).map_or(now, |(cols, rows)| (size(cols).get(), size(rows).get()))
-            }
+            Line::Resize(data) => parse_size(data).map_or(now, bounded),
             _ => now,
         },
     )
