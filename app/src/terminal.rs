@@ -58,7 +58,7 @@ pub fn start(id: i64, container: HtmlElement, live: LiveView) {
 
     forward_keystrokes(&terminal, outgoing.clone());
     forward_resizes(&terminal, outgoing.clone());
-    follow_window_size(terminal.clone(), fit);
+    follow_window_size(terminal.clone().unchecked_into(), fit);
 
     let url = socket_url(id);
     match WebSocket::open(&url) {
