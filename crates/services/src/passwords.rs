@@ -103,10 +103,12 @@ impl HashingGate {
         // dropped, the work still runs to its end, and only then is the
         // turn (and the memory) handed on.
         tokio::task::spawn_blocking(move || {
+            // Declared before the count, so dropped after it: the work
+            // stops counting as running before its turn is handed on.
+            let _turn = turn;
             let now_running = counts.running.fetch_add(1, Ordering::SeqCst) + 1;
             counts.most_running.fetch_max(now_running, Ordering::SeqCst);
             let _running = Counted(counts, |counts| &counts.running);
-            let _turn = turn;
             work()
         })
         .await
