@@ -194,3 +194,24 @@ async fn a_command_leaves_a_running_server_s_sessions_alone() {
         .await;
     assert_eq!(share["status"], "Open", "{share}");
 }
+
+/// Numbers in settings are bounded before any arithmetic: out of range is
+/// refused at start with the flag's name, never a panic or a wrapped value.
+#[test]
+fn settings_out_of_range_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--max-sessions-per-user", "0"),
+        ("--session-minutes", "4"),
+        ("--session-idle-minutes", "99999999999999999"),
+        ("--keepalive-secs", "0"),
+    ] {
+        let output = tandem(dir.path(), &[flag, value, "list", "users"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(&format!("invalid value '{value}' for '{flag}")),
+            "{stderr}"
+        );
+    }
+}
