@@ -262,15 +262,7 @@ async fn a_creator_who_does_not_come_back_ends_the_session() {
     type_line(&mut socket, "echo hi").await;
     output_until(&mut socket, "hi").await;
     drop(socket);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let record: Value = admin.ok("session", &[("id", &session.to_string())]).await;
-        if record["ended"][0] == "S_408" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "still live: {record}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert_eq!(stored_end(&admin, session).await, "S_408");
 }
 
 /// Waits until the stored session has ended, and returns its end code.
