@@ -1,6 +1,6 @@
 import { defineConfig } from "@playwright/test";
 
-// The built server (cargo leptos build) on its own port with a fresh data
+// The built server (build_site in scripts/tools.sh) on its own port with a fresh data
 // directory; Debian's Chromium, since Playwright's own browser download is
 // not available offline.
 const port = Number(process.env.TANDEM_E2E_PORT ?? 3100);

@@ -2,7 +2,6 @@
 # Tandem needs. Everything comes from crates.io, npm or Debian's archive;
 # nothing is downloaded from anywhere else.
 
-CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen in Cargo.lock
 ASCIINEMA_VERSION=2.4.0
 AIOSMTPD_VERSION=1.4.6
@@ -39,10 +38,6 @@ ensure_build_tools() {
     step "Adding the wasm32-unknown-unknown Rust target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-  fi
   if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
     step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
     # Not --locked: its lockfile names a webpki-roots release the registry lacks.
@@ -55,6 +50,29 @@ ensure_build_tools() {
   fi
   # wasm-opt from npm's binaryen: Debian's older one breaks the WASM bundle.
   export PATH="$PWD/node_modules/.bin:$PATH"
+}
+
+# Builds the site `tandem serve` serves from target/site: the page's WASM
+# bundle (the frontend crate for wasm32, bound by wasm-bindgen), its style
+# sheet and the public assets. `build_site release` optimises the bundle
+# for serving; `build_site debug` is quicker to build, for tests.
+build_site() {
+  local wasm_profile=dev wasm_dir=debug site=target/site
+  if [ "$1" = release ]; then
+    wasm_profile=wasm-release wasm_dir=wasm-release
+  fi
+  step "Building the page's WASM ($wasm_profile)"
+  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$wasm_profile"
+  rm -rf "$site"
+  mkdir -p "$site/pkg"
+  # The page loads pkg/tandem.js, which loads pkg/tandem_bg.wasm.
+  wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name tandem \
+    "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
+  if [ "$1" = release ]; then
+    wasm-opt -Oz "$site/pkg/tandem_bg.wasm" -o "$site/pkg/tandem_bg.wasm"
+  fi
+  cp style/main.css "$site/pkg/tandem.css"
+  cp -r public/. "$site/"
 }
 
 # A package from PyPI in a virtual environment of its own under

@@ -72,8 +72,9 @@ pub async fn create_share(
 ) -> Result<ShareRecord, AppError> {
     let actor = crate::server::current_actor().await?;
     let validity = ShareValidity::parse(&validity).map_err(services::ServiceError::from)?;
+    let password = domain::SharePassword::parse(&password).map_err(services::ServiceError::from)?;
     Ok(crate::server::services()?
-        .create_share(&actor, domain::OmSessionId(id), validity, Some(password))
+        .create_share(&actor, domain::OmSessionId(id), validity, password)
         .await?)
 }
 

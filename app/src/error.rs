@@ -111,13 +111,9 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::HostUnreachable(_) => 502,
             AppError::Ended { .. } => 410,
-            AppError::Refused { code, .. } => match code.as_str() {
-                "J_404" => 404,
-                "J_403" => 403,
-                "J_401" => 401,
-                "J_429" => 429,
-                _ => 410,
-            },
+            AppError::Refused { code, .. } => {
+                domain::JoinRefusal::from_code(code).map_or(410, |refusal| refusal.http_status())
+            }
             AppError::Internal | AppError::Request(_) => 500,
         }
     }

@@ -48,8 +48,12 @@ pub enum TerminalStatus {
     Live,
     Ended(String),
     /// This viewer is out (they exited or the share was cancelled); the
-    /// session goes on without them.
-    Left(String),
+    /// session goes on without them. Enter again is offered only when the
+    /// invitation can still let them in.
+    Left {
+        message: String,
+        may_enter_again: bool,
+    },
     Lost(String),
 }
 
@@ -127,7 +131,10 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
         if let Some(Ok(())) = exit.value().get() {
             status.set(match creator {
                 true => TerminalStatus::Ended("You closed the session.".to_owned()),
-                false => TerminalStatus::Left("You left the session.".to_owned()),
+                false => TerminalStatus::Left {
+                    message: "You left the session.".to_owned(),
+                    may_enter_again: true,
+                },
             });
         }
     });
@@ -154,13 +161,14 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
                             <a href="/admin/sessions" rel="external">"Stop monitoring"</a>
                         }
                         .into_any(),
+                        // Once out, there is nothing left to exit.
                         false => view! {
-                            <ActionForm action=exit>
-                                <input type="hidden" name="id" value=session_id/>
-                                <button type="submit" disabled=move || !status.get().is_open()>
-                                    "Exit session"
-                                </button>
-                            </ActionForm>
+                            <Show when=move || status.get().is_open()>
+                                <ActionForm action=exit>
+                                    <input type="hidden" name="id" value=session_id/>
+                                    <button type="submit">"Exit session"</button>
+                                </ActionForm>
+                            </Show>
                         }
                         .into_any(),
                     }}
@@ -174,12 +182,12 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
                 {move || match status.get() {
                     TerminalStatus::Connecting => "Connecting…".to_owned(),
                     TerminalStatus::Live => String::new(),
-                    TerminalStatus::Ended(message) | TerminalStatus::Left(message) | TerminalStatus::Lost(message) => message,
+                    TerminalStatus::Ended(message) | TerminalStatus::Left { message, .. } | TerminalStatus::Lost(message) => message,
                 }}
             </p>
             {move || {
-                let left = matches!(status.get(), TerminalStatus::Left(_));
-                invitation.clone().filter(|_| left).map(|code| view! {
+                let may_enter_again = matches!(status.get(), TerminalStatus::Left { may_enter_again: true, .. });
+                invitation.clone().filter(|_| may_enter_again).map(|code| view! {
                     <a href=format!("/invite/{code}")>"Enter again"</a>
                 })
             }}

@@ -65,7 +65,7 @@ pub fn start(id: i64, container: HtmlElement, live: LiveView) {
         Ok(socket) => {
             let (sink, stream) = socket.split();
             spawn_local(send_all(sink, outgoing_queue));
-            spawn_local(receive_all(stream, terminal, live));
+            spawn_local(receive_all(id, stream, terminal, live));
         }
         Err(error) => live
             .status
@@ -141,6 +141,7 @@ async fn send_all(
 }
 
 async fn receive_all(
+    id: i64,
     mut stream: futures::stream::SplitStream<WebSocket>,
     terminal: Terminal,
     live: LiveView,
@@ -154,11 +155,8 @@ async fn receive_all(
             Ok(Message::Bytes(frame)) => frame,
             Ok(Message::Text(_)) => continue,
             Err(error) => {
-                lost(
-                    &terminal,
-                    status,
-                    format!("Connection lost ({error}). Reload the page to reconnect."),
-                );
+                let message = format!("Connection lost ({error}). Reload the page to reconnect.");
+                lost(id, &terminal, status, message).await;
                 return;
             }
         };
@@ -173,13 +171,8 @@ async fn receive_all(
             Err(error) => leptos::logging::warn!("ignoring a frame: {error}"),
         }
     }
-    if status.get_untracked().is_open() {
-        lost(
-            &terminal,
-            status,
-            "Connection lost. Reload the page to reconnect.".to_owned(),
-        );
-    }
+    let message = "Connection lost. Reload the page to reconnect.".to_owned();
+    lost(id, &terminal, status, message).await;
 }
 
 fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event: ServerEvent) {
@@ -199,18 +192,37 @@ fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event:
             terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
             live.status.set(TerminalStatus::Ended(message));
         }
-        ServerEvent::Left { message } => {
+        ServerEvent::Left {
+            message,
+            may_enter_again,
+        } => {
             terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
-            live.status.set(TerminalStatus::Left(message));
+            live.status.set(TerminalStatus::Left {
+                message,
+                may_enter_again,
+            });
         }
     }
 }
 
 /// The socket closed. After the session ended that is expected, and the
-/// message saying why it ended stays.
-fn lost(terminal: &Terminal, status: RwSignal<TerminalStatus>, message: String) {
+/// message saying why it ended stays. While the page still shows it open,
+/// the session may have ended before this socket attached (the server then
+/// refuses the socket, and a browser is not told why): the stored end
+/// message is shown if there is one, and an offer to reconnect only if not.
+async fn lost(id: i64, terminal: &Terminal, status: RwSignal<TerminalStatus>, message: String) {
     terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+    if !status.get_untracked().is_open() {
+        return;
+    }
+    let ended = match crate::session_page::session(id).await {
+        Ok(record) => record.ended.map(|(_, message)| message),
+        Err(_) => None,
+    };
     if status.get_untracked().is_open() {
-        status.set(TerminalStatus::Lost(message));
+        status.set(match ended {
+            Some(message) => TerminalStatus::Ended(message),
+            None => TerminalStatus::Lost(message),
+        });
     }
 }

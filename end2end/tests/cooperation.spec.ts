@@ -149,6 +149,9 @@ test("a creator shares a session, hands over control, and ends it", async ({ bro
   await creator.getByRole("dialog", { name: "Share session" }).getByRole("button", { name: "Cancel share" }).click();
   for (const invited of [alice, bob]) {
     await expect(invited.getByText("The creator cancelled the share")).toBeVisible();
+    // Forced out: nothing on the page offers a way back in or out.
+    await expect(invited.getByRole("link", { name: "Enter again" })).toHaveCount(0);
+    await expect(invited.getByRole("button", { name: "Exit session" })).toHaveCount(0);
   }
   await alice.goto(url);
   await expect(alice.getByRole("heading", { name: "Share cancelled" })).toBeVisible();

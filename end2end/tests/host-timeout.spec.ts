@@ -62,7 +62,7 @@ test("a host that never answers shows T_514 on the session page", async ({ page 
     await expect(page.getByRole("status", { name: "Session status" })).toHaveText(
       "Connection error (T_514): the server has not responded for a long time and the connection was closed. Check your network and try again.",
     );
-    await expect(page.getByRole("button", { name: "Exit session" })).toBeDisabled();
+    await expect(page.getByRole("button", { name: "Exit session" })).toHaveCount(0);
   } finally {
     host.close();
   }

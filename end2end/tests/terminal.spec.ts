@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Page, type WebSocketRoute } from "@playwright/test";
 import { open, signIn, terminalText, typeLine } from "../pages";
 import { startSshd, type TestSshd } from "../sshd";
 
@@ -92,6 +92,27 @@ test("an operator works in a real shell in the browser", async ({ page }) => {
 
   await page.getByRole("button", { name: "Exit session" }).click();
   await expect(page.getByRole("status", { name: "Session status" })).toContainText("closed");
+
+  // A session that ends after its page rendered but before the page's
+  // socket attached (Tandem then refuses the socket with 410, which a
+  // browser does not see): the page shows the stored end message, never an
+  // offer to reconnect. The socket is held here until the session is over.
+  let held: WebSocketRoute | undefined;
+  await page.routeWebSocket(/\/sessions\/\d+\/terminal$/, (socket) => {
+    held = socket;
+  });
+  await open(page, "/operation/hosts");
+  await page.getByRole("row").filter({ hasText: "sshd-1" }).getByRole("button", { name: "Login" }).click();
+  await expect(page).toHaveURL(/\/sessions\/\d+$/);
+  await expect.poll(() => held !== undefined).toBe(true);
+  const id = page.url().match(/\/sessions\/(\d+)$/)![1];
+  const origin = new URL(page.url()).origin;
+  const exited = await page.request.post("/api/exit_session", { form: { id }, headers: { Origin: origin } });
+  expect(exited.status()).toBe(200);
+  await held!.close();
+  const status = page.getByRole("status", { name: "Session status" });
+  await expect(status).toContainText("closed by its creator");
+  await expect(status).not.toContainText("Connection lost");
 });
 
 /// The PTY's size as `stty size` reports it, tagged to tell runs apart.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use domain::{HostAccountId, HostId, LoginLimits, ProjectId};
-use leptos::prelude::{LeptosOptions, get_configuration};
+use leptos::prelude::LeptosOptions;
 use services::{Admin, Config, HostForm, ServiceError, Services};
 
 #[derive(Debug, Parser)]
@@ -430,17 +430,17 @@ pub async fn run(arguments: Arguments) -> anyhow::Result<()> {
 }
 
 async fn listen(addr: &str) -> anyhow::Result<(tokio::net::TcpListener, LeptosOptions)> {
-    let mut leptos_options = get_configuration(None)
-        .context("reading the Leptos configuration")?
-        .leptos_options;
-    // Set at compile time by cargo-leptos; a plain `cargo build` leaves it
-    // empty, and the page would then load no WASM.
-    if leptos_options.output_name.is_empty() {
-        leptos_options.output_name = "tandem".into();
-    }
-    leptos_options.site_addr = addr
+    let site_addr: std::net::SocketAddr = addr
         .parse()
         .with_context(|| format!("TANDEM_ADDR {addr:?} is not an address and port"))?;
+    // The site that build_site (scripts/tools.sh) builds: the page's bundle
+    // is pkg/tandem.js under the site root.
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".to_owned());
+    let leptos_options = LeptosOptions::builder()
+        .output_name("tandem")
+        .site_root(site_root)
+        .site_addr(site_addr)
+        .build();
     let listener = tokio::net::TcpListener::bind(leptos_options.site_addr)
         .await
         .with_context(|| format!("listening on {addr}"))?;

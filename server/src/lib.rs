@@ -20,6 +20,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use services::Services;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -54,6 +55,7 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(RequestBodyLimitLayer::new(MAX_WEB_BODY_BYTES))
         .layer(Extension(services))
         .layer(web_sessions)
         .layer(middleware::from_fn(reject_cross_site_writes))
@@ -64,6 +66,11 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .merge(rest_api)
         .layer(middleware::from_fn(rest_api::refuse_excess_headers))
 }
+
+/// The largest body a page's form or server function call may send: the
+/// longest fields (a note of 1000 characters, a key) fit many times over.
+/// A larger one is answered 413 before anything reads it.
+pub const MAX_WEB_BODY_BYTES: usize = 64 * 1024;
 
 /// The routes of the web application that are neither pages nor server
 /// functions (Leptos routes those) nor the vendored scripts. Add a route

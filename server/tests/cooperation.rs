@@ -137,10 +137,15 @@ async fn notice(socket: &mut Socket, needle: &str) {
     }
 }
 
-/// Reads until the server says this viewer is out, and the socket closes.
-async fn left(socket: &mut Socket) -> String {
+/// Reads until the server says this viewer is out, and the socket closes:
+/// the message, and whether the page may offer Enter again.
+async fn left(socket: &mut Socket) -> (String, bool) {
     loop {
-        if let ServerMsg::Event(ServerEvent::Left { message }) = next(socket).await {
+        if let ServerMsg::Event(ServerEvent::Left {
+            message,
+            may_enter_again,
+        }) = next(socket).await
+        {
             let closed = tokio::time::timeout(Duration::from_secs(5), socket.next())
                 .await
                 .unwrap();
@@ -151,7 +156,7 @@ async fn left(socket: &mut Socket) -> String {
                 ),
                 "{closed:?}"
             );
-            return message;
+            return (message, may_enter_again);
         }
     }
 }
@@ -264,7 +269,9 @@ async fn invited_users_journey(mut shared: Shared) {
 
     // Exit session, then Enter again while the share lives.
     shared.alice.ok("exit_session", &[("id", &id)]).await;
-    assert!(left(&mut alice).await.contains("You left the session"));
+    let (message, may_enter_again) = left(&mut alice).await;
+    assert!(message.contains("You left the session"), "{message}");
+    assert!(may_enter_again);
     let (status, _) = shared.alice.call("session", &[("id", &id)]).await;
     assert!(!status.is_success(), "out means out");
     enter(&shared.alice, &code, "").await;
@@ -275,8 +282,14 @@ async fn invited_users_journey(mut shared: Shared) {
 
     // Cancel share forces both out; the creator goes on; the URL is refused.
     shared.creator.ok("cancel_share", &[("id", &id)]).await;
-    assert!(left(&mut alice).await.contains("cancelled the share"));
-    assert!(left(&mut bob).await.contains("cancelled the share"));
+    for socket in [&mut alice, &mut bob] {
+        let (message, may_enter_again) = left(socket).await;
+        assert!(message.contains("cancelled the share"), "{message}");
+        assert!(
+            !may_enter_again,
+            "no Enter again after the share was cancelled"
+        );
+    }
     assert_eq!(
         refusal(&shared.alice, "invitation", &[("code", &code)]).await,
         "J_409"

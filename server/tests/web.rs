@@ -491,3 +491,67 @@ async fn state_changing_requests_must_come_from_this_site() {
         .unwrap();
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// What a client sends is bounded: a body over 64 KiB is refused before a
+/// server function reads it, a typed user name is recorded cut short, and
+/// an invitation password has a length.
+#[tokio::test]
+async fn bodies_and_typed_text_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+
+    let projects = admin.ok("admin/list_projects", &[]).await;
+    let just_over = "x".repeat(server::MAX_WEB_BODY_BYTES);
+    let (status, _) = admin
+        .call(
+            "admin/create_project",
+            &[("name", "p"), ("description", &just_over)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(admin.ok("admin/list_projects", &[]).await, projects);
+
+    // A 10,000-character name fits in the body, is no account, and is
+    // recorded as its first 64 characters.
+    let nobody = server.browser();
+    let long_name = format!("admin{}", "x".repeat(10_000));
+    assert_eq!(
+        nobody.log_in(&long_name, ADMIN_PASSWORD).await,
+        (StatusCode::UNAUTHORIZED, json!("LoginFailed"))
+    );
+    let response = admin
+        .client
+        .get(server.url("/admin/audit/export.jsonl"))
+        .send()
+        .await
+        .unwrap();
+    let export = response.text().await.unwrap();
+    let failed: Vec<Value> = export
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|row| row["kind"] == "login_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{export}");
+    assert_eq!(failed[0]["actor"], format!("admin{}…", "x".repeat(59)));
+
+    // The invitation password, on a session that does not exist: the
+    // password is refused before the session is looked up.
+    let long_password = "p".repeat(257);
+    assert_eq!(
+        admin
+            .call(
+                "create_share",
+                &[
+                    ("id", "1"),
+                    ("validity", "1h"),
+                    ("password", &long_password)
+                ]
+            )
+            .await,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"Invalid": {"field": "password", "message": "must be at most 256 characters"}})
+        )
+    );
+}

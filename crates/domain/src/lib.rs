@@ -50,7 +50,7 @@ pub use share::{INVITATION_ALPHABET, InvitationCode, JoinRefusal, ShareStatus, S
 pub use terminal_size::{ABSURD_SIZE, MAX_COLS, MAX_ROWS, TerminalSize, TerminalSizeError};
 pub use values::{
     AccountLogin, Description, DisplayName, EmailAddress, Fingerprint, HostAddress, NewPassword,
-    Port, ResourceName, SessionTitle, ShareNote, UserName,
+    Port, ResourceName, SessionTitle, ShareNote, SharePassword, TypedLoginName, UserName,
 };
 
 /// A value that failed validation: which form field, and why (lowercase,

@@ -213,6 +213,17 @@ impl JoinRefusal {
 
     /// The refusal a stored code stands for (a session's end reason is not
     /// stored with it).
+    /// The HTTP status of the refusal's page and server function answer.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            JoinRefusal::UnknownCode => 404,
+            JoinRefusal::NotPermitted => 403,
+            JoinRefusal::WrongPassword => 401,
+            JoinRefusal::TooManyAttempts => 429,
+            JoinRefusal::Expired | JoinRefusal::Cancelled | JoinRefusal::SessionEnded { .. } => 410,
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Self> {
         Self::all()
             .into_iter()

@@ -60,6 +60,42 @@ impl UserName {
     }
 }
 
+/// What someone typed as their user name when signing in: any text. The
+/// audit log and the failed-login limiter keep it, lowercased and cut to
+/// [`TypedLoginName::MAX_KEPT`] characters, so that a sign-in cannot make
+/// either hold more; only a name that could be an account is looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypedLoginName {
+    kept: String,
+    account: Option<UserName>,
+}
+
+impl TypedLoginName {
+    /// Characters kept of a longer name; an account name is at most 32.
+    pub const MAX_KEPT: usize = 64;
+
+    pub fn new(typed: &str) -> Self {
+        let lowercase = typed.trim().to_lowercase();
+        let account = UserName::parse(&lowercase).ok();
+        let mut kept: String = lowercase.chars().take(Self::MAX_KEPT).collect();
+        if kept.len() < lowercase.len() {
+            kept.push('…');
+        }
+        Self { kept, account }
+    }
+
+    /// The name as recorded: lowercased, at most `MAX_KEPT` characters and
+    /// an ellipsis.
+    pub fn as_str(&self) -> &str {
+        &self.kept
+    }
+
+    /// The account this name would be, if it is a valid user name at all.
+    pub fn account(&self) -> Option<&UserName> {
+        self.account.as_ref()
+    }
+}
+
 string_value!(
     /// A person's name as shown to colleagues: 1 to 64 characters.
     DisplayName
@@ -176,6 +212,37 @@ impl NewPassword {
 impl std::fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("NewPassword(..)")
+    }
+}
+
+/// The password an invitation asks for on Enter: 1 to 256 characters.
+/// Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SharePassword(String);
+
+impl SharePassword {
+    pub const MAX_CHARS: usize = 256;
+
+    /// `None` for an empty password: the invitation asks for none.
+    pub fn parse(value: &str) -> Result<Option<Self>, ValidationError> {
+        match value.chars().count() {
+            0 => Ok(None),
+            length if length > Self::MAX_CHARS => Err(ValidationError::new(
+                "password",
+                "must be at most 256 characters",
+            )),
+            _ => Ok(Some(Self(value.to_owned()))),
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SharePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharePassword(..)")
     }
 }
 
@@ -339,6 +406,43 @@ mod tests {
         assert!(UserName::parse("-alice").is_err());
         assert!(UserName::parse("al ice").is_err());
         assert!(UserName::parse(&"a".repeat(33)).is_err());
+        assert!(UserName::parse(&"a".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn a_typed_login_name_is_kept_short_and_looked_up_only_if_it_could_be_an_account() {
+        let typed = TypedLoginName::new(" Alice ");
+        assert_eq!(typed.as_str(), "alice");
+        assert_eq!(typed.account().map(UserName::as_str), Some("alice"));
+
+        let exactly_kept = "é".repeat(TypedLoginName::MAX_KEPT);
+        let typed = TypedLoginName::new(&exactly_kept);
+        assert_eq!(typed.as_str(), exactly_kept, "64 characters are kept whole");
+        assert_eq!(typed.account(), None);
+
+        let long = format!("admin{}", "x".repeat(100_000));
+        let typed = TypedLoginName::new(&long);
+        assert_eq!(
+            typed.as_str(),
+            format!("admin{}…", "x".repeat(TypedLoginName::MAX_KEPT - 5))
+        );
+        assert_eq!(typed.account(), None, "too long to be an account");
+    }
+
+    #[test]
+    fn a_share_password_is_optional_and_bounded() {
+        assert_eq!(SharePassword::parse("").unwrap(), None);
+        let most = "p".repeat(SharePassword::MAX_CHARS);
+        assert_eq!(SharePassword::parse(&most).unwrap().unwrap().expose(), most);
+        let error = SharePassword::parse(&format!("{most}p")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "password: must be at most 256 characters"
+        );
+        assert_eq!(
+            format!("{:?}", SharePassword::parse("secret")),
+            "Ok(Some(SharePassword(..)))"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; the server refuses other versions.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The largest frame either side accepts. A paste bigger than this is split
 /// by the client; anything bigger from a client closes its socket.
@@ -61,8 +61,13 @@ pub enum ServerEvent {
     /// out, control taken back), to show them.
     Notice { message: String },
     /// This viewer is out of the session (they exited, or the share was
-    /// cancelled) while it goes on; the socket closes next.
-    Left { message: String },
+    /// cancelled) while it goes on; the socket closes next. `may_enter_again`
+    /// says whether the invitation still lets them back in, so the page
+    /// offers Enter again only then.
+    Left {
+        message: String,
+        may_enter_again: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,6 +256,7 @@ mod tests {
             })),
             ServerMsg::Event(ServerEvent::Left {
                 message: "bye".to_owned(),
+                may_enter_again: true,
             }),
             ServerMsg::Event(ServerEvent::Reset { cols: 80, rows: 24 }),
             ServerMsg::Event(ServerEvent::Ended {

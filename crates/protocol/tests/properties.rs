@@ -127,7 +127,10 @@ fn server_event() -> impl Strategy<Value = ServerEvent> {
         (".{0,8}", ".{0,64}").prop_map(|(code, message)| ServerEvent::Ended { code, message }),
         panel().prop_map(ServerEvent::Panel),
         ".{0,64}".prop_map(|message| ServerEvent::Notice { message }),
-        ".{0,64}".prop_map(|message| ServerEvent::Left { message }),
+        (".{0,64}", any::<bool>()).prop_map(|(message, may_enter_again)| ServerEvent::Left {
+            message,
+            may_enter_again
+        }),
     ]
 }
 

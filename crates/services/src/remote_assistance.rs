@@ -7,7 +7,7 @@ use chrono::Utc;
 use db::entities::{host, host_account, om_session, project, share};
 use domain::{
     HostId, OmSessionId, ProjectId, ResourceName, SessionEnd, SessionStatus, ShareId,
-    ShareSpaceRecord, ShareStatus, ShareValidity, ValidationError,
+    SharePassword, ShareSpaceRecord, ShareStatus, ShareValidity, ValidationError,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -23,7 +23,7 @@ const OPEN: &str = "OPEN";
 pub struct ShareSpaceOptions {
     /// `None` names the share space after the session's `login@host`.
     pub name: Option<ResourceName>,
-    pub password: Option<String>,
+    pub password: Option<SharePassword>,
     pub validity: ShareValidity,
 }
 

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use db::entities::{host, host_account, join_record, om_session, share, user};
 use domain::{
     AuditKind, HostAccountId, InvitationCode, InvitationRecord, JoinRecord, JoinRefusal,
-    OmSessionId, ResourceName, SessionEnd, ShareId, ShareRecord, ShareStatus, ShareValidity,
+    OmSessionId, ResourceName, SessionEnd, ShareId, SharePassword, ShareRecord, ShareStatus,
+    ShareValidity,
 };
 use rand::Rng;
 use rand::rngs::OsRng;
@@ -68,7 +69,7 @@ impl Services {
         actor: &Actor,
         id: OmSessionId,
         validity: ShareValidity,
-        password: Option<String>,
+        password: Option<SharePassword>,
     ) -> Result<ShareRecord, ServiceError> {
         let live = self.created_live_session(actor, id).await?;
         let share = self
@@ -84,7 +85,7 @@ impl Services {
         actor: &Actor,
         live: &LiveSession,
         validity: ShareValidity,
-        password: Option<String>,
+        password: Option<SharePassword>,
         name: Option<ResourceName>,
     ) -> Result<share::Model, ServiceError> {
         let id = live.id;
@@ -95,17 +96,17 @@ impl Services {
             }
             self.close_share(open.id, ShareStatus::Expired).await?;
         }
-        let (password_hash, password_sealed) =
-            match password.filter(|password| !password.is_empty()) {
-                Some(password) => {
-                    let sealed = self
-                        .secrets
-                        .seal(password.as_bytes())
-                        .map_err(ServiceError::Internal)?;
-                    (Some(passwords::hash(password).await?), Some(sealed))
-                }
-                None => (None, None),
-            };
+        let (password_hash, password_sealed) = match password {
+            Some(password) => {
+                let sealed = self
+                    .secrets
+                    .seal(password.expose().as_bytes())
+                    .map_err(ServiceError::Internal)?;
+                let hash = passwords::hash(password.expose().to_owned()).await?;
+                (Some(hash), Some(sealed))
+            }
+            None => (None, None),
+        };
         let name = match name {
             Some(name) => name.as_str().to_owned(),
             None => self.session_label(id).await?,

@@ -405,6 +405,7 @@ impl LiveSession {
                 user,
                 ServerEvent::Left {
                     message: "You are no longer in this session.".to_owned(),
+                    may_enter_again: state.shared,
                 },
             );
             return Attachment {

@@ -6,7 +6,8 @@ use std::time::Instant;
 use chrono::Utc;
 use db::entities::user;
 use domain::{
-    AuditKind, DisplayName, EmailAddress, NewPassword, Role, UserId, UserName, UserRecord,
+    AuditKind, DisplayName, EmailAddress, NewPassword, Role, TypedLoginName, UserId, UserName,
+    UserRecord,
 };
 use rand::Rng;
 use rand::distributions::Alphanumeric;
@@ -66,17 +67,23 @@ impl Services {
         password: &str,
         address: IpAddr,
     ) -> Result<Actor, ServiceError> {
-        let account_key = username.trim().to_lowercase();
+        let typed = TypedLoginName::new(username);
+        let account_key = typed.as_str();
         let address_key = address.to_string();
         let allowed = self
             .login_limiter
             .lock()
-            .map(|limiter| limiter.allows(&account_key, &address_key, Instant::now()))
+            .map(|limiter| limiter.allows(account_key, &address_key, Instant::now()))
             .unwrap_or(false);
-        let found = user::Entity::find()
-            .filter(user::Column::Username.eq(account_key.as_str()))
-            .one(&self.db)
-            .await?;
+        let found = match typed.account() {
+            Some(name) => {
+                user::Entity::find()
+                    .filter(user::Column::Username.eq(name.as_str()))
+                    .one(&self.db)
+                    .await?
+            }
+            None => None,
+        };
         let hash = found
             .as_ref()
             .map_or(passwords::DECOY_HASH.to_owned(), |user| {
@@ -87,17 +94,17 @@ impl Services {
             Some(user) if allowed && password_ok && !user.disabled => user,
             _ => {
                 if let Ok(mut limiter) = self.login_limiter.lock() {
-                    limiter.record_failure(&account_key, &address_key, Instant::now());
+                    limiter.record_failure(account_key, &address_key, Instant::now());
                 }
                 tracing::info!(username = %account_key, %address, "failed login");
                 let entry =
-                    AuditEntry::anonymous(&account_key, Some(address), AuditKind::LoginFailed);
+                    AuditEntry::anonymous(account_key, Some(address), AuditKind::LoginFailed);
                 self.audit(entry.denied()).await;
                 return Err(ServiceError::LoginFailed);
             }
         };
         if let Ok(mut limiter) = self.login_limiter.lock() {
-            limiter.record_success(&account_key);
+            limiter.record_success(account_key);
         }
         tracing::info!(username = %user.username, %address, "login");
         let actor = actor_from(user)?.with_address(address);

@@ -948,7 +948,8 @@ async fn users_outside_the_project_need_a_session_use_answer_and_the_password() 
     assert_eq!(
         left,
         ServerEvent::Left {
-            message: "The owner removed you from this session.".to_owned()
+            message: "The owner removed you from this session.".to_owned(),
+            may_enter_again: false,
         }
     );
     assert!(!session.is_in(f.xavier.id));

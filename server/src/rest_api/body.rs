@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
-use domain::{ResourceName, ShareValidity};
+use domain::{ResourceName, SharePassword, ShareValidity};
 use serde::Deserialize;
 use serde_json::Value;
 use services::ShareSpaceOptions;
@@ -90,7 +90,9 @@ pub fn parse_share_body(body: &[u8]) -> Result<ShareSpaceOptions, ApiError> {
             ("name", Some(name)) => {
                 options.name = Some(ResourceName::parse(&name).map_err(invalid)?);
             }
-            ("password", Some(password)) => options.password = Some(password),
+            ("password", Some(password)) => {
+                options.password = SharePassword::parse(&password).map_err(invalid)?;
+            }
             ("validity", Some(validity)) => {
                 options.validity = ShareValidity::parse(&validity).map_err(invalid)?;
             }
@@ -130,7 +132,12 @@ mod tests {
         let options = parse(br#"{"name":"help","password":"pw","validity":"10m"}"#).unwrap();
         assert_eq!(options.validity, ShareValidity::TenMinutes);
         assert_eq!(options.name.unwrap().as_str(), "help");
-        assert_eq!(options.password.as_deref(), Some("pw"));
+        assert_eq!(options.password.unwrap().expose(), "pw");
+        let options = parse(br#"{"password":""}"#).unwrap();
+        assert!(
+            options.password.is_none(),
+            "an empty password asks for none"
+        );
     }
 
     #[test]
@@ -154,6 +161,15 @@ mod tests {
             (br#"{"name":["x"]}"#, Some("name: must be a string")),
             (br#"{"password":false}"#, Some("password: must be a string")),
         ] {
+            check(body, error);
+        }
+        let long = format!(r#"{{"password":"{}"}}"#, "p".repeat(257));
+        check(
+            long.as_bytes(),
+            Some("password: must be at most 256 characters"),
+        );
+
+        fn check(body: &[u8], error: Option<&str>) {
             let got = parse(body).unwrap_err();
             let shown = String::from_utf8_lossy(body);
             match error {

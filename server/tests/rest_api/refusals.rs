@@ -192,4 +192,8 @@ async fn more_than_100_headers_are_refused_with_the_error_body() {
     // Outside the REST API, the bare status as before.
     let (status, body) = get_with_headers(&api, "/login", 101).await;
     assert_eq!((status, body.as_str()), (431, ""));
+    // Beyond what the HTTP layer parses, it refuses by itself, as the
+    // README says: no body, even under /v2.
+    let (status, body) = get_with_headers(&api, &path, 1001).await;
+    assert_eq!((status, body.as_str()), (431, ""));
 }

@@ -93,6 +93,21 @@ async fn a_share_whose_validity_is_over_answers_expired() {
         expired,
         expected_share_space(&shared, "tandem-test@desk", None, "EXPIRED", None)
     );
+    // The invitation refuses with J_410, as a server function and a page.
+    let code = shared["invitation_code"].as_str().unwrap();
+    let (status, refusal) = api.alice.call("invitation", &[("code", code)]).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(
+        refusal,
+        json!({"Refused": {
+            "code": "J_410",
+            "title": "Invitation expired",
+            "message": "This invitation has expired. Ask the session's creator for a new one."
+        }})
+    );
+    let (status, page) = api.alice.page(&format!("/invite/{code}")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("Invitation expired"), "{page}");
     // Sharing again opens a new share in its place.
     let (_, renewed) = api.call(Method::POST, &path, admin, None).await;
     assert_ne!(renewed["share_space_id"], shared["share_space_id"]);

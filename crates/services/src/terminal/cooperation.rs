@@ -32,11 +32,12 @@ impl LiveSession {
         ));
     }
 
-    fn force_out(&self, user: UserId, message: &str) {
+    fn force_out(&self, user: UserId, message: &str, may_enter_again: bool) {
         self.send(Frame::to(
             user,
             ServerEvent::Left {
                 message: message.to_owned(),
+                may_enter_again,
             },
         ));
     }
@@ -94,7 +95,7 @@ impl LiveSession {
             }
         });
         if removed.is_ok() {
-            self.force_out(user, "The owner removed you from this session.");
+            self.force_out(user, "The owner removed you from this session.", false);
         }
         removed.is_ok()
     }
@@ -134,6 +135,7 @@ impl LiveSession {
             self.force_out(
                 user,
                 "You left the session. You may enter again through the invitation while the share is open.",
+                true,
             );
         }
         left.is_ok()
@@ -152,6 +154,7 @@ impl LiveSession {
             self.force_out(
                 *user,
                 "The creator cancelled the share: you were removed from the session.",
+                false,
             );
         }
         forced_out

@@ -316,7 +316,7 @@ fn cancel_share_forces_invited_users_out_and_keeps_the_creator() {
         pending(&mut alice, ALICE)
             .iter()
             .any(|message| matches!(message,
-        ServerMsg::Event(ServerEvent::Left { message }) if message.contains("cancelled")))
+        ServerMsg::Event(ServerEvent::Left { message, may_enter_again: false }) if message.contains("cancelled")))
     );
     assert!(!session.input(ALICE, b"x".to_vec()));
     assert!(session.input(CREATOR, b"y".to_vec()));
@@ -325,7 +325,10 @@ fn cancel_share_forces_invited_users_out_and_keeps_the_creator() {
     let again = decode(&session.resynchronise(ALICE).initial);
     assert!(matches!(
         &again[0],
-        ServerMsg::Event(ServerEvent::Left { .. })
+        ServerMsg::Event(ServerEvent::Left {
+            may_enter_again: false,
+            ..
+        })
     ));
 }
 
