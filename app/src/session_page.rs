@@ -175,7 +175,7 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
                 </div>
             </header>
             {form_error(exit.value())}
-            {move || ending_warning(live.panel, creator).filter(|_| status.get().is_open()).map(|warning| view! {
+            {move || live.panel.with(|panel| ending_warning(panel.as_ref(), creator)).filter(|_| status.get().is_open()).map(|warning| view! {
                 <p class="warning" role="alert" aria-label="Session ending">{warning}</p>
             })}
             <p class="terminal-status" role="status" aria-label="Session status">
@@ -202,17 +202,57 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
 }
 
 /// The warning everyone in sees in the last minutes of the window.
-fn ending_warning(panel: RwSignal<Option<Panel>>, owner: bool) -> Option<String> {
-    panel.with(|panel| {
-        let panel = panel.as_ref().filter(|panel| panel.ending_soon)?;
-        let end = panel.ends_at.as_deref().unwrap_or("soon");
-        Some(match owner {
-            true => format!(
-                "This session ends at {end}, in less than five minutes. Extend it on My Sessions to keep it open."
-            ),
-            false => format!(
-                "This session ends at {end}, in less than five minutes; its owner can extend it."
-            ),
-        })
+fn ending_warning(panel: Option<&Panel>, owner: bool) -> Option<String> {
+    let panel = panel.filter(|panel| panel.ending_soon)?;
+    let end = panel.ends_at.as_deref().unwrap_or("soon");
+    Some(match owner {
+        true => format!(
+            "This session ends at {end}, in less than five minutes. Extend it on My Sessions to keep it open."
+        ),
+        false => format!(
+            "This session ends at {end}, in less than five minutes; its owner can extend it."
+        ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::Participant;
+
+    use super::*;
+
+    fn panel(ending_soon: bool) -> Panel {
+        Panel {
+            creator: 1,
+            controller: 1,
+            participants: vec![Participant {
+                id: 1,
+                name: "Olivia".to_owned(),
+                online: true,
+            }],
+            requests: vec![],
+            shared: false,
+            monitors: vec![],
+            ends_at: Some("2026-12-03 10:30 UTC".to_owned()),
+            ending_soon,
+        }
+    }
+
+    #[test]
+    fn the_five_minute_warning_shows_only_when_the_end_is_near_and_tells_the_owner_how_to_extend() {
+        assert_eq!(ending_warning(None, true), None);
+        assert_eq!(ending_warning(Some(&panel(false)), true), None);
+        assert_eq!(
+            ending_warning(Some(&panel(true)), true).as_deref(),
+            Some(
+                "This session ends at 2026-12-03 10:30 UTC, in less than five minutes. Extend it on My Sessions to keep it open."
+            )
+        );
+        assert_eq!(
+            ending_warning(Some(&panel(true)), false).as_deref(),
+            Some(
+                "This session ends at 2026-12-03 10:30 UTC, in less than five minutes; its owner can extend it."
+            )
+        );
+    }
 }

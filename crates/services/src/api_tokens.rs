@@ -54,7 +54,7 @@ impl Services {
         let mut bytes = [0u8; API_TOKEN_BYTES];
         OsRng.fill_bytes(&mut bytes);
         let secret = ApiTokenSecret::from_bytes(bytes);
-        let now = Utc::now();
+        let now = self.now();
         let row = api_token::ActiveModel {
             user_id: Set(actor.id.0),
             name: Set(name),
@@ -81,7 +81,7 @@ impl Services {
 
     /// The actor's own tokens, newest first.
     pub async fn api_tokens(&self, actor: &Actor) -> Result<Vec<ApiTokenRecord>, ServiceError> {
-        let now = Utc::now();
+        let now = self.now();
         Ok(api_token::Entity::find()
             .filter(api_token::Column::UserId.eq(actor.id.0))
             .order_by_desc(api_token::Column::Id)
@@ -106,7 +106,7 @@ impl Services {
         if row.revoked_at.is_none() {
             api_token::ActiveModel {
                 id: Set(row.id),
-                revoked_at: Set(Some(Utc::now())),
+                revoked_at: Set(Some(self.now())),
                 ..Default::default()
             }
             .update(&self.db)
@@ -156,7 +156,7 @@ impl Services {
         else {
             return rejected(TokenRejection::Unknown);
         };
-        let now = Utc::now();
+        let now = self.now();
         match status_of(&token, now) {
             ApiTokenStatus::Active => {}
             ApiTokenStatus::Revoked => return rejected(TokenRejection::Revoked),

@@ -166,7 +166,7 @@ impl Services {
             entry.host = self.host_of_session(session).await?;
         }
         audit_event::ActiveModel {
-            at: Set(Utc::now()),
+            at: Set(self.now()),
             actor_id: Set(entry.actor_id.map(|id| id.0)),
             actor: Set(entry.actor),
             address: Set(entry.address.map(|ip| ip.to_string()).unwrap_or_default()),

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use domain::LoginLimits;
 
+use crate::Clock;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Holds the SQLite file, the secret key file and (later) recordings.
@@ -49,6 +51,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of Tandem's email.
     pub mail_from: String,
+    /// The time of day: the system's, unless a test moves it.
+    pub clock: Clock,
 }
 
 impl Config {
@@ -73,6 +77,7 @@ impl Config {
             max_live_sessions_per_user: 10,
             smtp_url: None,
             mail_from: "Tandem <tandem@localhost>".to_owned(),
+            clock: Clock::default(),
         }
     }
 

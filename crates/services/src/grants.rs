@@ -1,6 +1,5 @@
 //! Grants of host accounts to users, and what a user may therefore use.
 
-use chrono::Utc;
 use db::entities::{grant, host, host_account, project};
 use domain::{
     AuditKind, GrantId, GrantRecord, GrantedAccount, HostAccountId, HostId, ProjectId, UserId,
@@ -26,7 +25,7 @@ impl Services {
         let created = grant::ActiveModel {
             user_id: Set(user_id.0),
             host_account_id: Set(host_account_id.0),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
             ..Default::default()
         }
         .insert(&self.db)

@@ -1,6 +1,5 @@
 //! Host accounts: logins on managed hosts, their secrets sealed at rest.
 
-use chrono::Utc;
 use db::entities::host_account;
 use domain::{AccountLogin, AuditKind, HostAccountId, HostAccountRecord, HostId, SecretKind};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
@@ -30,7 +29,7 @@ impl Services {
             secret_kind: Set(kind.as_str().to_owned()),
             secret_sealed: Set(sealed),
             disabled: Set(false),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
             ..Default::default()
         }
         .insert(&self.db)

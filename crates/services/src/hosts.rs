@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use db::entities::{host, project};
 use domain::{AuditKind, HostAddress, HostId, HostRecord, Port, ProjectId, ResourceName};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
@@ -46,7 +45,7 @@ impl Services {
             port: Set(i32::from(fields.port.get())),
             host_key_fingerprint: Set(fields.fingerprint),
             disabled: Set(false),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
             ..Default::default()
         }
         .insert(&self.db)

@@ -20,6 +20,7 @@ mod named_shares;
 mod notifications;
 mod om_sessions;
 pub use hosts::{FetchedHostKey, HostForm};
+mod clock;
 mod passwords;
 mod projects;
 mod recording;
@@ -41,6 +42,7 @@ use sea_orm::DatabaseConnection;
 
 pub use access::{Actor, Admin};
 pub use api_tokens::TokenRejection;
+pub use clock::Clock;
 pub use config::Config;
 pub use error::ServiceError;
 pub use keyframes::{KEYFRAME_EVERY_BYTES, Keyframe, keyframes};
@@ -124,6 +126,11 @@ impl Services {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The time of day, from the configured clock.
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.now()
     }
 
     pub fn web_session_store(&self) -> WebSessionStore {

@@ -2,7 +2,7 @@
 //! that were shared with me, and what only their owner may do to them:
 //! Extend, Stop, Cancel.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use db::entities::{host, host_account, om_session, session_member, user};
 use domain::{
     AuditKind, MemberRecord, MySessionRecord, OmSessionId, OwnerAction, SessionEnd, SessionStatus,
@@ -56,7 +56,7 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let row = self.owned_session(actor, id, OwnerAction::Extend).await?;
         let window = window_of(&row)
-            .extended(Utc::now(), by)
+            .extended(self.now(), by)
             .map_err(|error| match error {
                 domain::WindowError::Invalid(error) => ServiceError::Invalid(error),
                 other => ServiceError::Conflict(other.to_string()),
@@ -95,7 +95,7 @@ impl Services {
         }
         om_session::ActiveModel {
             id: Set(id.0),
-            ended_at: Set(Some(Utc::now())),
+            ended_at: Set(Some(self.now())),
             ..Default::default()
         }
         .update(&self.db)
@@ -112,7 +112,7 @@ impl Services {
     /// My Sessions: mine first, then those shared with me, each by start.
     pub async fn my_sessions(&self, actor: &Actor) -> Result<Vec<MySessionRecord>, ServiceError> {
         let listed = LISTED.map(SessionStatus::as_str);
-        let now = Utc::now();
+        let now = self.now();
         let owned = om_session::Entity::find()
             .filter(om_session::Column::CreatorId.eq(actor.id.0))
             .filter(om_session::Column::State.is_in(listed))

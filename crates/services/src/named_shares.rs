@@ -8,7 +8,6 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use chrono::Utc;
 use db::entities::{grant, host, host_account, om_session, session_member, user};
 use domain::{AuditKind, OmSessionId, OwnerAction, SessionUse, ShareNote, UserId, UserMatch};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
@@ -124,7 +123,7 @@ impl Services {
             .into_iter()
             .map(|member| member.user_id)
             .collect();
-        let now = Utc::now();
+        let now = self.now();
         for user in users.iter().filter(|user| !already.contains(&user.id)) {
             let answer = share
                 .session_use

@@ -3,7 +3,6 @@
 //! before any email is tried, so a mail server that is down loses nothing
 //! but the email, which is logged.
 
-use chrono::Utc;
 use db::entities::{notification, om_session, user};
 use domain::{NotificationRecord, OmSessionId, UserId};
 use sea_orm::{
@@ -39,7 +38,7 @@ impl Services {
             user_id: Set(user.0),
             text: Set(text),
             link: Set(MY_SESSIONS.to_owned()),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
             read_at: Set(None),
             ..Default::default()
         }
@@ -135,7 +134,7 @@ impl Services {
     /// Opening the bell's list marks everything in it read.
     pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<(), ServiceError> {
         notification::Entity::update_many()
-            .col_expr(notification::Column::ReadAt, Utc::now().into())
+            .col_expr(notification::Column::ReadAt, self.now().into())
             .filter(notification::Column::UserId.eq(actor.id.0))
             .filter(notification::Column::ReadAt.is_null())
             .exec(&self.db)

@@ -33,7 +33,7 @@ impl Services {
     ) -> Result<OmSessionId, ServiceError> {
         let account = self.granted_account(actor, account_id).await?;
         self.check_live_session_cap(actor).await?;
-        let window = SessionWindow::immediate(Utc::now(), self.session_length()?)?;
+        let window = SessionWindow::immediate(self.now(), self.session_length()?)?;
         let title = format!("{}@{}", account.login, account.host_name);
         let id = self
             .insert_session(actor, account_id, &title, window, SessionStatus::Active)
@@ -78,7 +78,7 @@ impl Services {
     ) -> Result<OmSessionId, ServiceError> {
         let account = self.granted_account(actor, account_id).await?;
         let title = SessionTitle::parse(title)?;
-        let window = SessionWindow::scheduled(Utc::now(), start, length)?;
+        let window = SessionWindow::scheduled(self.now(), start, length)?;
         let id = self
             .insert_session(
                 actor,
@@ -143,7 +143,7 @@ impl Services {
         let header = CastHeader {
             width: TerminalSize::INITIAL.cols(),
             height: TerminalSize::INITIAL.rows(),
-            timestamp: Utc::now().timestamp(),
+            timestamp: self.now().timestamp(),
             title: format!(
                 "{} on {}@{}",
                 owner.display_name, account.login, account.host_name
@@ -299,7 +299,7 @@ impl Services {
         let row = om_session::ActiveModel {
             id: Set(id.0),
             state: Set(ended_status(end).as_str().to_owned()),
-            ended_at: Set(Some(Utc::now())),
+            ended_at: Set(Some(self.now())),
             end_reason: Set(Some(end.code().to_owned())),
             ..Default::default()
         };

@@ -1,6 +1,5 @@
 //! Projects: the tenants that group hosts.
 
-use chrono::Utc;
 use db::entities::project;
 use domain::{AuditKind, Description, ProjectId, ProjectRecord, ResourceName};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
@@ -24,7 +23,7 @@ impl Services {
             name: Set(name.to_string()),
             description: Set(description.into_inner()),
             disabled: Set(false),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
             ..Default::default()
         }
         .insert(&self.db)

@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
-use chrono::Utc;
 use db::entities::{host, host_account, om_session, project, share};
 use domain::{
     HostId, OmSessionId, ProjectId, ResourceName, SessionEnd, SessionStatus, ShareId,
@@ -230,7 +229,7 @@ impl Services {
         let open = share::Entity::find()
             .find_also_related(om_session::Entity)
             .filter(share::Column::Status.eq(OPEN))
-            .filter(share::Column::ExpiresAt.gt(Utc::now()))
+            .filter(share::Column::ExpiresAt.gt(self.now()))
             .filter(om_session::Column::State.eq(ACTIVE))
             .filter(om_session::Column::CreatorId.ne(actor.id.0))
             .filter(om_session::Column::HostAccountId.is_in(desktop.granted.clone()))
@@ -290,7 +289,7 @@ impl Services {
             private_link: Some(invitation_url(self.config.internal_url(), &share.code)),
             internet_link: Some(invitation_url(&self.config.public_url, &share.code)),
             created_at: share.created_at.format(TIME_FORMAT).to_string(),
-            status: status_of(&share, Utc::now()),
+            status: status_of(&share, self.now()),
             code: Some(share.code),
             name: share.name,
             password,

@@ -24,7 +24,7 @@ impl Services {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                if let Err(error) = services.tick(Utc::now()).await {
+                if let Err(error) = services.tick(services.now()).await {
                     tracing::error!(?error, "the session clock failed");
                 }
             }

@@ -57,7 +57,7 @@ impl Services {
         Ok(self
             .open_share(id)
             .await?
-            .filter(|share| share.expires_at > Utc::now())
+            .filter(|share| share.expires_at > self.now())
             .map(|share| self.share_record(&share)))
     }
 
@@ -89,7 +89,7 @@ impl Services {
         name: Option<ResourceName>,
     ) -> Result<share::Model, ServiceError> {
         let id = live.id;
-        let now = Utc::now();
+        let now = self.now();
         if let Some(open) = self.open_share(id).await? {
             if open.expires_at > now {
                 return Ok(open);
@@ -160,7 +160,7 @@ impl Services {
             let taken = share::Entity::find()
                 .filter(share::Column::Code.eq(code.as_str()))
                 .filter(share::Column::Status.eq(OPEN))
-                .filter(share::Column::ExpiresAt.gt(Utc::now()))
+                .filter(share::Column::ExpiresAt.gt(self.now()))
                 .one(&self.db)
                 .await?;
             if taken.is_none() {
@@ -220,7 +220,7 @@ impl Services {
         Ok(share::ActiveModel {
             id: Set(id),
             status: Set(status.as_str().to_owned()),
-            closed_at: Set(Some(Utc::now())),
+            closed_at: Set(Some(self.now())),
             ..Default::default()
         }
         .update(&self.db)
@@ -242,7 +242,7 @@ impl Services {
         user: Option<domain::UserId>,
     ) -> Result<(), ServiceError> {
         let mut update = join_record::Entity::update_many()
-            .col_expr(join_record::Column::LeftAt, Utc::now().into())
+            .col_expr(join_record::Column::LeftAt, self.now().into())
             .filter(join_record::Column::OmSessionId.eq(id.0))
             .filter(join_record::Column::Refusal.is_null())
             .filter(join_record::Column::LeftAt.is_null());
@@ -260,7 +260,7 @@ impl Services {
             code: share.code.clone(),
             expires_at: share.expires_at.to_rfc3339(),
             has_password: share.password_hash.is_some(),
-            status: status_of(share, Utc::now()),
+            status: status_of(share, self.now()),
         }
     }
 
@@ -355,7 +355,7 @@ impl Services {
             share_id: Set(share),
             user_id: Set(actor.id.0),
             address: Set(address.to_string()),
-            at: Set(Utc::now()),
+            at: Set(self.now()),
             left_at: Set(None),
             refusal: Set(None),
             ..Default::default()
@@ -405,7 +405,7 @@ impl Services {
             .holds_grant(actor, HostAccountId(session.host_account_id))
             .await?;
         let live = self.live_session(OmSessionId(session.id)).ok();
-        let refusal = match (permitted, status_of(&share, Utc::now()), live) {
+        let refusal = match (permitted, status_of(&share, self.now()), live) {
             (false, _, _) => JoinRefusal::NotPermitted,
             (true, ShareStatus::Cancelled, _) => JoinRefusal::Cancelled,
             (true, ShareStatus::Ended, _) | (true, _, None) => JoinRefusal::SessionEnded {
@@ -445,7 +445,7 @@ impl Services {
             share_id: Set(target.map(|(_, share)| share.id)),
             user_id: Set(actor.id.0),
             address: Set(address.to_string()),
-            at: Set(Utc::now()),
+            at: Set(self.now()),
             left_at: Set(None),
             refusal: Set(Some(refusal.code().to_owned())),
             ..Default::default()

@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use chrono::Utc;
 use db::entities::user;
 use domain::{
     AuditKind, DisplayName, EmailAddress, NewPassword, Role, TypedLoginName, UserId, UserName,
@@ -139,7 +138,7 @@ impl Services {
             role: Set(role.as_str().to_owned()),
             password_hash: Set(password_hash),
             disabled: Set(false),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
             ..Default::default()
         }
         .insert(&self.db)
