@@ -122,7 +122,15 @@ async fn every_audited_action_is_one_row_with_its_actor_and_address() {
     admin.ok("agree_control", &answer).await;
     admin.ok("take_control_back", &request).await;
     alice.ok("request_control", &request).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Unanswered, the request times out (after a second, as configured).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while of_kind(&audit_log(&admin).await, "control_timed_out").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the request never timed out"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     alice.ok("exit_session", &request).await;
     admin.ok("cancel_share", &request).await;
 

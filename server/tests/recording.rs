@@ -223,8 +223,16 @@ async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "echo before-crash-$((6*7))").await;
     output_until(&mut socket, "before-crash-42").await;
-    // Past the flush interval, then no chance to flush or close anything.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The recording is flushed on its own, without more output or an end;
+    // then the server gets no chance to flush or close anything.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !std::fs::read_to_string(the_recording(dir.path()))
+        .unwrap()
+        .contains("before-crash-42")
+    {
+        assert!(std::time::Instant::now() < deadline, "never flushed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tandem.kill().unwrap();
     tandem.wait().unwrap();
 

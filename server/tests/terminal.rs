@@ -6,15 +6,17 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use domain::SessionEnd;
 use futures::{SinkExt, StreamExt};
 use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use reqwest::StatusCode;
 use serde_json::Value;
+use serde_json::json;
 use support::{
     Browser, FINGERPRINT, Socket, TestServer, connect, ended, output_until, send, signed_in_admin,
     type_line,
 };
-use test_sshd::{SilentListener, Sshd, closed_port};
+use test_sshd::{GarbleListener, SilentListener, Sshd, TEST_PASSWORD, TEST_USER, closed_port};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
@@ -102,29 +104,68 @@ async fn a_shell_that_exits_ends_the_session() {
     let mut socket = connect(&admin, session).await;
     type_line(&mut socket, "exit").await;
     assert_eq!(ended(&mut socket).await, "S_210");
+    // An ended session's socket is refused with 410.
+    let request = admin.terminal_request(session, Some(&admin.base));
+    assert_eq!(refusal_status(request).await, StatusCode::GONE);
 }
 
+/// Every way a connection fails ends the session with its own code and
+/// message, which the page's socket hears (or, when the failure came
+/// first, is refused with 410 and the message) and the session keeps.
 #[tokio::test]
-async fn each_connection_failure_has_its_code() {
+async fn each_connection_failure_has_its_code_and_message() {
     let sshd = Sshd::start();
     let silent = SilentListener::start();
+    let garble = GarbleListener::start();
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(dir.path(), |config| {
         config.connect_timeout = Duration::from_secs(1)
     })
     .await;
     let admin = signed_in_admin(&server).await;
+    let pinned = sshd.host_key_fingerprint.as_str();
     let cases = [
-        ("mismatch", sshd.port, FINGERPRINT, "T_495"),
-        ("closed", closed_port(), FINGERPRINT, "T_502"),
-        ("silent", silent.port, FINGERPRINT, "T_514"),
+        (
+            "mismatch",
+            sshd.port,
+            FINGERPRINT,
+            TEST_PASSWORD,
+            SessionEnd::HostKeyMismatch,
+        ),
+        (
+            "wrong-password",
+            sshd.port,
+            pinned,
+            "not-the-password",
+            SessionEnd::AuthenticationRejected,
+        ),
+        (
+            "closed",
+            closed_port(),
+            FINGERPRINT,
+            TEST_PASSWORD,
+            SessionEnd::HostUnreachable,
+        ),
+        (
+            "silent",
+            silent.port,
+            FINGERPRINT,
+            TEST_PASSWORD,
+            SessionEnd::HostTimeout,
+        ),
+        (
+            "garbled",
+            garble.port,
+            FINGERPRINT,
+            TEST_PASSWORD,
+            SessionEnd::ConnectionFailed,
+        ),
     ];
-    for (name, port, fingerprint, code) in cases {
-        let account = admin.add_test_host(name, port, fingerprint).await;
-        let started = Instant::now();
+    for (name, port, fingerprint, password, end) in cases {
+        let account = admin
+            .add_host_with_password(name, port, fingerprint, password)
+            .await;
         let session = admin.start_session(account).await.unwrap();
-        // The page's socket hears the end, or is told the session is gone
-        // (410) when the failure came first.
         match tokio_tungstenite::connect_async(
             admin.terminal_request(session, Some(&server.url(""))),
         )
@@ -138,26 +179,36 @@ async fn each_connection_failure_has_its_code() {
                     },
                 )
                 .await;
-                assert_eq!(ended(&mut socket).await, code, "{name}");
+                assert_eq!(ended(&mut socket).await, end.code(), "{name}");
             }
             Err(tungstenite::Error::Http(response)) => {
-                assert_eq!(response.status(), StatusCode::GONE, "{name}")
+                assert_eq!(response.status(), StatusCode::GONE, "{name}");
+                let body = response.body().as_deref().unwrap_or_default();
+                assert_eq!(String::from_utf8_lossy(body), end.message(), "{name}");
             }
             Err(error) => panic!("{name}: {error}"),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{name}: {:?}",
-            started.elapsed()
-        );
+        assert_eq!(stored_end(&admin, session).await, end.code(), "{name}");
         let record = admin.ok("session", &[("id", &session.to_string())]).await;
-        assert_eq!(record["ended"][0], code);
-        if code == "T_514" {
-            assert!(record["ended"][1].as_str().unwrap().starts_with(
-                "Connection error (T_514): the server has not responded for a long time"
-            ));
+        assert_eq!(
+            record["ended"],
+            json!([end.code(), end.message()]),
+            "{name}"
+        );
+        if end == SessionEnd::HostKeyMismatch {
+            // The host key is checked before any credential is sent: the
+            // sshd saw no authentication request at all.
+            let log = sshd.log();
+            assert!(!log.contains(TEST_USER), "{log}");
         }
     }
+    // Against the same sshd, a login that was tried shows in its log.
+    assert!(
+        sshd.log()
+            .contains(&format!("Failed password for {TEST_USER}")),
+        "{}",
+        sshd.log()
+    );
 }
 
 #[tokio::test]
@@ -170,25 +221,44 @@ async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
         _dir,
     } = Fixture::open(|_| {}).await;
 
-    // Another site's page, no Origin, or no sign-in: refused before upgrade.
-    for request in [
-        admin.terminal_request(session, Some("http://evil.example")),
-        admin.terminal_request(session, None),
-        server
-            .browser()
-            .terminal_request(session, Some(&server.url(""))),
+    // Another site's page, no Origin, no sign-in or no such session:
+    // refused before upgrading, each with its own status.
+    let this_site = server.url("");
+    for (request, status) in [
+        (
+            admin.terminal_request(session, Some("http://evil.example")),
+            StatusCode::FORBIDDEN,
+        ),
+        (admin.terminal_request(session, None), StatusCode::FORBIDDEN),
+        (
+            server.browser().terminal_request(session, Some(&this_site)),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            admin.terminal_request(session + 1000, Some(&this_site)),
+            StatusCode::NOT_FOUND,
+        ),
     ] {
-        match tokio_tungstenite::connect_async(request).await {
-            Err(tungstenite::Error::Http(response)) => {
-                assert!(
-                    matches!(response.status().as_u16(), 401 | 403),
-                    "{}",
-                    response.status()
-                );
-            }
-            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
-        }
+        assert_eq!(refusal_status(request).await, status);
     }
+
+    // The first message must be Hello with this protocol version.
+    let mut silent_about_itself = raw_socket(&admin, session).await;
+    send(&mut silent_about_itself, ClientMsg::Input(b"ls\n".to_vec())).await;
+    assert_close(
+        &mut silent_about_itself,
+        CloseCode::Protocol,
+        "the first message must be hello",
+    )
+    .await;
+    let mut outdated = raw_socket(&admin, session).await;
+    send(&mut outdated, ClientMsg::Hello { version: 4 }).await;
+    assert_close(
+        &mut outdated,
+        CloseCode::Protocol,
+        "protocol version 4 is not supported",
+    )
+    .await;
     // Someone else's session: 403.
     admin
         .ok(
@@ -230,6 +300,20 @@ async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
 
     type_line(&mut healthy, "echo still-$((40+2))").await;
     output_until(&mut healthy, "still-42").await;
+}
+
+/// The status of a terminal socket request refused before upgrading.
+async fn refusal_status(request: tungstenite::handshake::client::Request) -> StatusCode {
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tungstenite::Error::Http(response)) => response.status(),
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    }
+}
+
+/// A terminal socket of this site that has sent nothing yet.
+async fn raw_socket(browser: &Browser, session: i64) -> Socket {
+    let request = browser.terminal_request(session, Some(&browser.base));
+    tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
 async fn assert_close(socket: &mut Socket, code: CloseCode, reason: &str) {

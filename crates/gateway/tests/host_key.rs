@@ -26,8 +26,7 @@ async fn the_fetched_key_is_the_one_sshd_serves() {
 }
 
 #[tokio::test]
-async fn a_closed_port_fails_at_once() {
-    let started = Instant::now();
+async fn a_closed_port_is_unreachable_not_a_timeout() {
     let result = fetch_host_key(
         &loopback(),
         Port::new(closed_port()).unwrap(),
@@ -38,7 +37,6 @@ async fn a_closed_port_fails_at_once() {
         matches!(result, Err(FetchHostKeyError::Unreachable(_))),
         "{result:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]
@@ -56,8 +54,5 @@ async fn a_silent_listener_times_out() {
         "{result:?}"
     );
     let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(700) && waited < Duration::from_secs(3),
-        "{waited:?}"
-    );
+    assert!(waited >= Duration::from_millis(700), "{waited:?}");
 }

@@ -21,7 +21,7 @@ pub struct Sshd {
     /// An OpenSSH private key authorized for `TEST_USER`.
     pub client_private_key: String,
     child: Child,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Sshd {
@@ -37,11 +37,12 @@ impl Sshd {
         let config = dir.path().join("sshd_config");
         std::fs::write(&config, sshd_config(dir.path(), &host_key, port)).unwrap();
         std::fs::create_dir_all("/run/sshd").unwrap();
+        let log = std::fs::File::create(dir.path().join("sshd.log")).unwrap();
         let child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start /usr/sbin/sshd (apt-get install openssh-server)");
         wait_for_banner(port);
@@ -50,12 +51,18 @@ impl Sshd {
             host_key_fingerprint: fingerprint(&host_key.with_extension("pub")),
             client_private_key: std::fs::read_to_string(&client_key).unwrap(),
             child,
-            _dir: dir,
+            dir,
         }
     }
 }
 
 impl Sshd {
+    /// What sshd logged so far (at DEBUG1: every authentication request
+    /// with its user and method).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap()
+    }
+
     /// Stops (SIGSTOP) every process serving a connection, so the host
     /// goes silent without closing anything, as a hung host does. Returns
     /// them, for `kill_frozen`.
@@ -126,6 +133,34 @@ impl SilentListener {
     }
 }
 
+/// A TCP listener that greets like an SSH server, then sends bytes no SSH
+/// packet can be: a client fails with a protocol error, neither a timeout
+/// nor an unreachable host.
+pub struct GarbleListener {
+    pub port: u16,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl GarbleListener {
+    pub fn start() -> Self {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for mut stream in listener.incoming().flatten() {
+                // A packet length of 4 GiB, then nothing more.
+                let _ = stream.write_all(b"SSH-2.0-Garble\r\n\xff\xff\xff\xff\xff\xff\xff\xff");
+                held.push(stream);
+            }
+        });
+        Self {
+            port,
+            _thread: thread,
+        }
+    }
+}
+
 /// A loopback port with nothing listening on it.
 pub fn closed_port() -> u16 {
     free_port()
@@ -176,7 +211,8 @@ fn sshd_config(dir: &Path, host_key: &Path, port: u16) -> String {
          PrintLastLog no\n\
          MaxStartups 200:30:300\n\
          MaxSessions 100\n\
-         AcceptEnv LANG LC_*\n",
+         AcceptEnv LANG LC_*\n\
+         LogLevel DEBUG1\n",
         host_key = host_key.display(),
         pid = dir.join("sshd.pid").display(),
         authorized = dir.join("authorized_keys").display(),

@@ -192,6 +192,18 @@ impl Browser {
     /// pinned to `fingerprint`, with the test sshd's account, granted to
     /// this admin. Returns the account's id.
     pub async fn add_test_host(&self, name: &str, port: u16, fingerprint: &str) -> i64 {
+        self.add_host_with_password(name, port, fingerprint, TEST_PASSWORD)
+            .await
+    }
+
+    /// The same, with the test user's account given `password`.
+    pub async fn add_host_with_password(
+        &self,
+        name: &str,
+        port: u16,
+        fingerprint: &str,
+        password: &str,
+    ) -> i64 {
         self.ok(
             "admin/create_project",
             &[("name", name), ("description", "")],
@@ -211,7 +223,7 @@ impl Browser {
             ("host_id", host.to_string()),
             ("login", TEST_USER.to_owned()),
             ("secret_kind", "password".to_owned()),
-            ("secret", TEST_PASSWORD.to_owned()),
+            ("secret", password.to_owned()),
         ];
         self.ok("admin/create_host_account", &as_form(&account_form))
             .await;
