@@ -36,7 +36,10 @@ pub fn router(services: Services, leptos_options: LeptosOptions) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(idle));
+        .with_expiry(Expiry::OnInactivity(idle))
+        // Each request moves the idle sign-out later; unsaved, a session
+        // would end `idle` after signing in however busy its browser was.
+        .with_always_save(true);
     let context_services = services.clone();
     let rest_api = rest_api::routes(services.clone());
     plain_routes()

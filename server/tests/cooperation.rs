@@ -13,7 +13,7 @@ use futures::StreamExt;
 use protocol::{ClientMsg, Panel, ServerEvent, ServerMsg};
 use serde_json::Value;
 use support::{
-    Browser, Socket, TestServer, connect, ended, next, operator, output_until, send,
+    Browser, Socket, TestServer, connect, ended, id_where, next, operator, output_until, send,
     signed_in_admin, type_line,
 };
 use test_sshd::{Sshd, kill_frozen};
@@ -92,13 +92,15 @@ impl Shared {
 }
 
 /// The refusal code of a failed server function call.
+/// The refusal's code, checked to come with its documented status.
 async fn refusal(browser: &Browser, endpoint: &str, form: &[(&str, &str)]) -> String {
     let (status, body) = browser.call(endpoint, form).await;
-    assert!(!status.is_success(), "{endpoint} succeeded: {body}");
-    body["Refused"]["code"]
+    let code = body["Refused"]["code"]
         .as_str()
-        .unwrap_or_else(|| panic!("not a refusal: {body}"))
-        .to_owned()
+        .unwrap_or_else(|| panic!("not a refusal: {status} {body}"));
+    let refusal = domain::JoinRefusal::from_code(code).unwrap();
+    assert_eq!(status.as_u16(), refusal.http_status(), "{code}");
+    code.to_owned()
 }
 
 async fn enter(browser: &Browser, code: &str, password: &str) {
@@ -383,6 +385,19 @@ async fn passwords_codes_and_attempts_are_checked() {
         refusal(&shared.bob, "invitation", &[("code", &code)]).await,
         "J_429"
     );
+    // Wrong invitation passwords count the same way.
+    let accounts = shared.creator.ok("admin/list_host_accounts", &[]).await;
+    let account = id_where(&accounts, "host_name", "sshd");
+    let dave = operator(&shared.server, &shared.creator, "dave", Some(account)).await;
+    for password in ["guess", "guess", "guess", "guess", "guess", "open-sesame"] {
+        let expected = if password == "guess" {
+            "J_401"
+        } else {
+            "J_429"
+        };
+        let form = [("code", code.as_str()), ("password", password)];
+        assert_eq!(refusal(&dave, "enter_share", &form).await, expected);
+    }
 }
 
 #[tokio::test]

@@ -80,11 +80,18 @@ pub struct Browser {
 impl Browser {
     /// A client with its own cookie jar, for the Tandem at `base`.
     pub fn new(base: String) -> Self {
+        Self::from_address(base, std::net::Ipv4Addr::LOCALHOST.into())
+    }
+
+    /// The same, connecting from the loopback address `address` (any of
+    /// 127.0.0.0/8), as a client on another machine would.
+    pub fn from_address(base: String, address: std::net::IpAddr) -> Self {
         let jar = Arc::new(Jar::default());
         Browser {
             client: reqwest::Client::builder()
                 .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(address)
                 .build()
                 .unwrap(),
             jar,

@@ -103,6 +103,13 @@ async fn search_scope(f: &Fixture) {
         ),
         other => panic!("the right password after five wrong ones: {other:?}"),
     }
+    // The same lockout as signing in: Olivia cannot sign in either.
+    assert!(matches!(
+        services
+            .log_in("olivia", &password_of("olivia"), LOCALHOST)
+            .await,
+        Err(ServiceError::LoginFailed)
+    ));
     let failed = f
         .audit(AuditQuery {
             user: Some("olivia".to_owned()),
