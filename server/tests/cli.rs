@@ -118,6 +118,81 @@ fn an_admin_scripts_the_whole_set_up() {
         grants.contains(&format!("carol\t{TEST_USER}@bastion-test (infra)")),
         "{grants}"
     );
+
+    // Each change was audited once, as the command line's (the first
+    // admin's creation too); listing was not.
+    let rows = audit_log(data);
+    let changes: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|row| (row.kind.as_str(), row.actor.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("user_changed", "command line"),
+            ("user_changed", "command line"),
+            ("project_changed", "command line"),
+            ("host_changed", "command line"),
+            ("host_account_changed", "command line"),
+            ("grant_changed", "command line"),
+        ]
+    );
+}
+
+/// Every row of the audit log, oldest first, read through the services.
+fn audit_log(data_dir: &std::path::Path) -> Vec<domain::AuditRecord> {
+    let config = services::Config::with_data_dir(data_dir);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (services, _) = services::Services::open(config).await.unwrap();
+        let admin = services::Admin::command_line();
+        let query = domain::AuditQuery::default();
+        let mut rows = services.audit_rows(admin, &query, 100).await.unwrap();
+        rows.reverse();
+        rows
+    })
+}
+
+/// A password left out of the command is read from standard input, so it
+/// appears in no process list or shell history.
+#[test]
+fn a_password_left_out_is_read_from_standard_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["user", "create", "--username", "dora", "--role", "operator"])
+        .env("TANDEM_DATA_DIR", dir.path())
+        .env("TANDEM_ADMIN_PASSWORD", "cli-admin-password")
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"dora-password-1\n")
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+
+    let config = services::Config::with_data_dir(dir.path());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (services, _) = services::Services::open(config).await.unwrap();
+        let localhost = std::net::Ipv4Addr::LOCALHOST.into();
+        let dora = services.log_in("dora", "dora-password-1", localhost).await;
+        assert_eq!(dora.unwrap().username, "dora");
+    });
+    // With nothing on standard input, the command says what is missing.
+    let empty = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["user", "create", "--username", "eve", "--role", "operator"])
+        .env("TANDEM_DATA_DIR", dir.path())
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!empty.status.success());
+    let said = String::from_utf8_lossy(&empty.stderr);
+    assert!(said.contains("no password given"), "{said}");
 }
 
 #[test]
@@ -214,4 +289,53 @@ fn settings_out_of_range_are_refused() {
             "{stderr}"
         );
     }
+}
+
+/// `tandem serve` until it says it is listening: what it printed.
+fn serve_until_listening(data_dir: &std::path::Path, arguments: &[&str]) -> String {
+    use std::io::{BufRead, BufReader};
+    let address = format!("127.0.0.1:{}", test_sshd::closed_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("serve")
+        .args(arguments)
+        .env("TANDEM_DATA_DIR", data_dir)
+        .env("TANDEM_ADDR", &address)
+        .env("TANDEM_ADMIN_PASSWORD", "cli-admin-password")
+        .env_remove("DATABASE_URL")
+        .env_remove("TANDEM_DEMO_HOST")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Tandem is listening") {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(printed.contains("Tandem is listening"), "{printed}");
+    printed
+}
+
+#[test]
+fn the_demo_host_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let printed = serve_until_listening(dir.path(), &["--demo-host=false"]);
+    assert!(!printed.contains("demo host"), "{printed}");
+    let projects = succeed(dir.path(), &["list", "projects"]);
+    assert!(!projects.contains("Demo"), "{projects}");
+
+    // On by default: the next start registers it.
+    let printed = serve_until_listening(dir.path(), &[]);
+    assert!(
+        printed.contains("The demo host listens on 127.0.0.1:"),
+        "{printed}"
+    );
+    let projects = succeed(dir.path(), &["list", "projects"]);
+    assert!(projects.contains("Demo"), "{projects}");
 }

@@ -254,6 +254,17 @@ async fn disabled_objects_leave_host_operations() {
         .set_project_disabled(admin(), project, false)
         .await
         .unwrap();
+    let host = services.granted_accounts(&actor).await.unwrap()[0].host_id;
+    services
+        .set_host_disabled(admin(), host, true)
+        .await
+        .unwrap();
+    assert!(services.granted_accounts(&actor).await.unwrap().is_empty());
+    services
+        .set_host_disabled(admin(), host, false)
+        .await
+        .unwrap();
+    assert_eq!(services.granted_accounts(&actor).await.unwrap().len(), 1);
     services
         .set_host_account_disabled(admin(), account, true)
         .await
@@ -278,6 +289,62 @@ async fn disabled_objects_leave_host_operations() {
         Err(ServiceError::LoginFailed)
     ));
     assert_eq!(services.actor(alice).await.unwrap(), None);
+}
+
+/// Edits take effect in place: the same grant now shows the host and the
+/// account as they were changed.
+#[tokio::test]
+async fn edited_hosts_and_accounts_are_what_operators_see() {
+    let test = sqlite().await;
+    let services = &test.services;
+    let alice = services
+        .create_user(admin(), "alice", "Alice", "operator", "alice-password")
+        .await
+        .unwrap();
+    let (project, account) = inventory(services).await;
+    services
+        .create_grant(admin(), alice, account)
+        .await
+        .unwrap();
+    let actor = log_in(services, "alice", "alice-password").await.unwrap();
+    let host = services.granted_accounts(&actor).await.unwrap()[0].host_id;
+
+    services
+        .update_project(admin(), project, "billing", "renamed")
+        .await
+        .unwrap();
+    services
+        .update_host(
+            admin(),
+            host,
+            HostForm {
+                project_id: project,
+                name: "db-2",
+                address: "127.0.0.6",
+                port: "2222",
+                host_key: FINGERPRINT,
+            },
+        )
+        .await
+        .unwrap();
+    services
+        .update_host_account(admin(), account, "replica", "password", "")
+        .await
+        .unwrap();
+    let seen = services.granted_accounts(&actor).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    let seen = &seen[0];
+    assert_eq!(
+        (
+            seen.host_account_id,
+            seen.project_name.as_str(),
+            seen.host_name.as_str(),
+            seen.address.as_str(),
+            seen.port,
+            seen.login.as_str()
+        ),
+        (account, "billing", "db-2", "127.0.0.6", 2222, "replica")
+    );
 }
 
 #[tokio::test]
