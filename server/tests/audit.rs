@@ -267,6 +267,25 @@ async fn every_audited_action_is_one_row_with_its_actor_and_address() {
     assert_eq!(timed_out[0]["actor"], "alice");
     only(&rows, "exited", "alice");
 
+    // Filtered by host: exactly the rows about the session's host.
+    let host = id_where(&admin.ok("admin/list_hosts", &[]).await, "name", "sshd");
+    let of_host: Vec<&Value> = rows.iter().filter(|row| row["host_id"] == host).collect();
+    assert!(of_kind(&rows, "session_started")[0]["host_id"] == host);
+    let (status, export) = admin
+        .page(&format!("/admin/audit/export.jsonl?host={host}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let filtered: Vec<Value> = export
+        .lines()
+        .rev()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(filtered.iter().collect::<Vec<_>>(), of_host);
+    let (_, nothing) = admin
+        .page(&format!("/admin/audit/export.jsonl?host={}", host + 1))
+        .await;
+    assert_eq!(nothing, "");
+
     only(&rows, "api_token_created", "alice");
     only(&rows, "api_token_used", "alice");
     only(&rows, "api_token_revoked", "alice");

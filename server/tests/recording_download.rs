@@ -205,4 +205,12 @@ async fn keyframes_are_built_when_the_session_ends_for_those_who_may_play_it() {
     assert!(!refused.contains("screen"));
     let (status, _, _) = download(&server.browser(), &url).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A recording from before keyframes were kept has none beside it: the
+    // first Play builds them, the same, and keeps them.
+    std::fs::remove_file(&kept).unwrap();
+    let (status, _, rebuilt) = download(&alice, &url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rebuilt, json);
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), json);
 }

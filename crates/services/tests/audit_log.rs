@@ -123,3 +123,40 @@ async fn pages_run_by_time_then_id_on_postgresql() {
     })
     .await;
 }
+
+/// Append-only in the database itself: an UPDATE or DELETE sent by anyone
+/// is refused by its triggers, and the rows stay.
+async fn the_database_refuses_to_change_the_log(url: String) {
+    use db::sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
+    let added = add_shuffled_events(&url, Utc::now()).await;
+    let db = db::connect_and_migrate(&url).await.unwrap();
+    for statement in [
+        "UPDATE audit_events SET actor = 'someone else'",
+        "DELETE FROM audit_events",
+        "DELETE FROM audit_events WHERE id = 1",
+    ] {
+        let refused = db.execute_unprepared(statement).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("the audit log is append-only"),
+            "{statement}: {refused}"
+        );
+    }
+    let kept = audit_event::Entity::find().count(&db).await.unwrap();
+    assert_eq!(kept, added.len() as u64);
+}
+
+#[tokio::test]
+async fn sqlite_refuses_to_change_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = Config::with_data_dir(dir.path()).database_url();
+    the_database_refuses_to_change_the_log(url).await;
+}
+
+#[ignore = "needs PostgreSQL at TANDEM_TEST_POSTGRES_URL; scripts/test runs it"]
+#[tokio::test]
+async fn postgresql_refuses_to_change_the_log() {
+    postgres::with_database("tandem_audit_append_only", |url| {
+        the_database_refuses_to_change_the_log(url)
+    })
+    .await;
+}
