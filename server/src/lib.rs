@@ -107,6 +107,7 @@ pub async fn serve(
     services: Services,
     leptos_options: LeptosOptions,
 ) -> std::io::Result<()> {
+    survive_file_size_limit();
     let store = services.web_session_store();
     tokio::spawn(async move {
         use tower_sessions::session_store::ExpiredDeletion;
@@ -128,6 +129,21 @@ pub async fn serve(
     })
     .await;
     Ok(())
+}
+
+/// A write past the file size limit (`ulimit -f`, systemd's `LimitFSIZE`)
+/// raises SIGXFSZ, whose default action kills the process, and every
+/// session with it. With a handler installed (tokio's, which keeps it for
+/// the life of the process) the write fails instead, with EFBIG, and only
+/// the session whose recording it was ends (R_507).
+fn survive_file_size_limit() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Err(error) = signal(SignalKind::from_raw(nix::libc::SIGXFSZ)) {
+            tracing::warn!(%error, "a write past the file size limit will stop Tandem");
+        }
+    }
 }
 
 async fn stop_requested() {

@@ -16,7 +16,7 @@ use support::{
     ADMIN_PASSWORD, Browser, TestServer, connect, ended, id_where, operator, output_until,
     signed_in_admin, type_line,
 };
-use test_sshd::Sshd;
+use test_sshd::{Sshd, TEST_USER};
 
 /// The asciinema CLI: `TANDEM_ASCIINEMA`, else `asciinema` on the PATH.
 fn asciinema_cat(recording: &Path) -> String {
@@ -190,30 +190,9 @@ async fn wait_for_summary(
 async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     let sshd = Sshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut tandem = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .arg("serve")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .env("TANDEM_DATA_DIR", dir.path())
-        .env("TANDEM_ADDR", format!("127.0.0.1:{port}"))
-        .env("TANDEM_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("TANDEM_DEMO_HOST", "false")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = tandem.stdout.take().unwrap();
-    let listening = std::io::BufReader::new(stdout)
-        .lines()
-        .map(Result::unwrap)
-        .any(|line| line.contains("Tandem is listening"));
-    assert!(listening, "tandem serve did not start");
+    let (mut tandem, base) = serve(dir.path(), None);
 
-    let admin = Browser::new(format!("http://127.0.0.1:{port}"));
+    let admin = Browser::new(base);
     let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
     assert!(status.is_success(), "{body}");
     let account = admin
@@ -267,4 +246,91 @@ async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
         i64::try_from(std::fs::metadata(&recording).unwrap().len()).unwrap()
     );
     assert!(row.recording_duration_ms.unwrap() > 0, "{row:?}");
+}
+
+/// `tandem serve` in a process of its own on a free port, once it listens:
+/// the process and its base URL. `file_size_limit` is a `ulimit -f` in
+/// 1 KiB blocks.
+fn serve(data_dir: &Path, file_size_limit: Option<u64>) -> (std::process::Child, String) {
+    let port = test_sshd::closed_port();
+    let ulimit = file_size_limit.map_or(String::new(), |blocks| format!("ulimit -f {blocks}; "));
+    let mut tandem = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{ulimit}exec \"$0\" serve"))
+        .arg(env!("CARGO_BIN_EXE_tandem"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("TANDEM_DATA_DIR", data_dir)
+        .env("TANDEM_ADDR", format!("127.0.0.1:{port}"))
+        .env("TANDEM_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("TANDEM_DEMO_HOST", "false")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = tandem.stdout.take().unwrap();
+    let listening = std::io::BufReader::new(stdout)
+        .lines()
+        .map(Result::unwrap)
+        .any(|line| line.contains("Tandem is listening"));
+    assert!(listening, "tandem serve did not start");
+    (tandem, format!("http://127.0.0.1:{port}"))
+}
+
+/// Writing the recording fails mid-session (here the file outgrows the
+/// server's file size limit, as it would on a full disk): that session
+/// ends for everyone with R_507, and Tandem goes on serving.
+#[tokio::test]
+async fn a_recording_that_cannot_be_written_ends_its_session() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    // 2 MiB: the database stays well below it, a recording of the output
+    // below goes past it.
+    let (mut tandem, base) = serve(dir.path(), Some(2048));
+    let admin = Browser::new(base);
+    let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
+    assert!(status.is_success(), "{body}");
+    let account = admin
+        .add_test_host("full", sshd.port, &sshd.host_key_fingerprint)
+        .await;
+    let session = admin.start_session(account).await.unwrap();
+    let mut socket = connect(&admin, session).await;
+    type_line(&mut socket, "seq -f 'line %07g' 1 400000").await;
+    assert_eq!(ended(&mut socket).await, "R_507");
+    let record = admin.ok("session", &[("id", &session.to_string())]).await;
+    let failed = domain::SessionEnd::RecordingFailed;
+    assert_eq!(record["ended"][1], failed.message());
+
+    // The server lives on: another session starts (and is recorded, with
+    // little output, within the limit).
+    let next = admin.start_session(account).await.unwrap();
+    let mut socket = connect(&admin, next).await;
+    type_line(&mut socket, "echo still-$((6*7))").await;
+    output_until(&mut socket, "still-42").await;
+    tandem.kill().unwrap();
+    tandem.wait().unwrap();
+}
+
+/// A recording that cannot be created means no session: it ends before it
+/// starts, with R_500, and the host is never reached.
+#[tokio::test]
+async fn a_session_whose_recording_cannot_be_opened_does_not_start() {
+    let sshd = Sshd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let admin = signed_in_admin(&server).await;
+    let account = admin
+        .add_test_host("unrecorded", sshd.port, &sshd.host_key_fingerprint)
+        .await;
+    // Where the recordings go, a file: nothing can be created there.
+    let recordings = dir.path().join("recordings");
+    let _ = std::fs::remove_dir_all(&recordings);
+    std::fs::write(&recordings, "not a directory").unwrap();
+
+    let unavailable = domain::SessionEnd::RecordingUnavailable;
+    let refused = admin.start_session(account).await.unwrap_err();
+    assert_eq!(
+        refused,
+        serde_json::json!({"Ended": {"code": "R_500", "message": unavailable.message()}})
+    );
+    assert!(!sshd.log().contains(TEST_USER), "{}", sshd.log());
 }
