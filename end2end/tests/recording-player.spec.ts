@@ -85,18 +85,38 @@ test("an operator plays back their session; another operator may not", async ({ 
   await expect(playerScreen(pia)).toContainText("line-099990");
   await expect(playerScreen(pia)).not.toContainText("played-42");
 
+  // That screen was drawn from a keyframe, not replayed from the start:
+  // given a keyframe of its own just before the share, the player shows
+  // that keyframe's screen there, which no replay could.
+  const castUrl = playUrl.replace(/\/play$/, "/recording.cast");
+  const keyframesUrl = playUrl.replace(/\/play$/, "/recording.keyframes.json");
+  const events = (await (await pia.request.get(castUrl)).text())
+    .split("\n")
+    .slice(1)
+    .filter((line) => line.startsWith("["))
+    .map((line) => JSON.parse(line) as [number, string, string]);
+  const marker = events.findIndex(([, code, text]) => code === "m" && text === "share created");
+  expect(marker).toBeGreaterThan(0);
+  const [real] = await (await pia.request.get(keyframesUrl)).json();
+  const planted = { ...real, events: marker, time: events[marker - 1][0], screen: "\u001b[HPLANTED-KEYFRAME" };
+  await pia.route(`**${keyframesUrl}`, (route) => route.fulfill({ json: [planted] }));
+  await pia.reload();
+  await pia.locator("body[data-hydrated]").waitFor();
+  await markers.getByRole("button", { name: /^\d\d:\d\d share created$/ }).click();
+  await expect(playerScreen(pia)).toContainText("PLANTED-KEYFRAME");
+  await expect(playerScreen(pia)).not.toContainText("line-100000");
+  await pia.unroute(`**${keyframesUrl}`);
+
   // Otto holds the same grant, but this is not his session.
   const otto = await signedIn(browser, "otto", "otto-password");
   const page = await otto.goto(playUrl);
   expect(page?.status()).toBe(403);
   await expect(otto.getByRole("heading", { name: "403 Forbidden" })).toBeVisible();
-  const castUrl = playUrl.replace(/\/play$/, "/recording.cast");
   expect((await otto.request.get(castUrl)).status()).toBe(403);
   const cast = await pia.request.get(castUrl);
   expect(cast.status()).toBe(200);
   expect(cast.headers()["content-type"]).toBe("application/x-asciicast");
   expect(await cast.text()).toContain("played-42");
-  const keyframesUrl = playUrl.replace(/\/play$/, "/recording.keyframes.json");
   expect((await otto.request.get(keyframesUrl)).status()).toBe(403);
   const keyframes = await (await pia.request.get(keyframesUrl)).json();
   expect(keyframes.length).toBeGreaterThanOrEqual(1);

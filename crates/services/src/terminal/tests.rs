@@ -407,3 +407,34 @@ fn a_viewer_that_falls_behind_is_told_so_and_resynchronised() {
         ServerMsg::Event(ServerEvent::Reset { .. })
     ));
 }
+
+/// A viewer that reads nothing holds nobody up: every frame is at once
+/// available to a viewer that keeps reading, in order, and the keystrokes
+/// of whoever has control still reach the shell. Output never waits on a
+/// browser (it cannot: `output` is not async), whatever the stall.
+#[test]
+fn a_stalled_viewer_holds_nobody_up() {
+    let (session, mut shell) = connected();
+    session.set_shared(true);
+    session.enter(ALICE, "Alice".to_owned());
+    let mut stalled = session.attach(ALICE).unwrap();
+    let mut reading = session.attach(CREATOR).unwrap();
+    let frames = FRAME_BUFFER * 3;
+    for n in 0..frames {
+        session.output(format!("{n};").into_bytes());
+        let mut seen = String::new();
+        while let Ok(frame) = reading.frames.try_recv() {
+            if let ServerMsg::Output(bytes) = ServerMsg::decode(&frame.bytes).unwrap() {
+                seen.push_str(&String::from_utf8(bytes).unwrap());
+            }
+        }
+        assert_eq!(seen, format!("{n};"), "frame {n} waits for no one");
+    }
+    assert!(session.input(CREATOR, b"echo ok\r".to_vec()));
+    assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"echo ok\r"));
+    // The stalled viewer only lost its place, and is told so.
+    assert!(matches!(
+        stalled.frames.try_recv(),
+        Err(broadcast::error::TryRecvError::Lagged(_))
+    ));
+}
