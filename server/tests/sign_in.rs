@@ -1,5 +1,6 @@
-//! Signing in over real HTTP: the session cookie, the idle sign-out and
-//! the failed-login limits per account and per address.
+//! Signing in over real HTTP: the session cookie, the idle sign-out, and
+//! the limits on failed logins and guessed invitations, per account and per
+//! address.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod support;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use domain::LoginLimits;
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{ADMIN_PASSWORD, Browser, TestServer};
+use support::{ADMIN_PASSWORD, Browser, TestServer, operator, signed_in_admin};
 
 /// The session cookie a successful sign-in sets.
 async fn session_cookie(server: &TestServer) -> String {
@@ -170,4 +171,53 @@ async fn failures_leave_the_window() {
     );
     tokio::time::sleep(window + Duration::from_millis(500)).await;
     assert!(browser.log_in("admin", ADMIN_PASSWORD).await.0.is_success());
+}
+
+/// Guessed invitation codes count per address as well as per user: users
+/// behind one address share its limit, while others are not held up.
+#[tokio::test]
+async fn guessed_invitation_codes_are_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(dir.path(), |config| {
+        config.login_limits = LoginLimits {
+            per_account: 100,
+            per_address: 3,
+            window: Duration::from_secs(300),
+        };
+    })
+    .await;
+    let admin = signed_in_admin(&server).await;
+    let mut guessers = Vec::new();
+    for name in ["gus", "gil", "gwen", "gabe"] {
+        guessers.push(operator(&server, &admin, name, None).await);
+    }
+    let refusal = |body: Value| body["Refused"]["code"].as_str().unwrap().to_owned();
+    for guesser in &guessers[..3] {
+        let (status, body) = guesser.call("invitation", &[("code", "ABCD2345")]).await;
+        assert_eq!(
+            (status, refusal(body)),
+            (StatusCode::NOT_FOUND, "J_404".to_owned())
+        );
+    }
+    let (status, body) = guessers[3]
+        .call("invitation", &[("code", "ABCD2345")])
+        .await;
+    assert_eq!(
+        (status, refusal(body)),
+        (StatusCode::TOO_MANY_REQUESTS, "J_429".to_owned())
+    );
+
+    let elsewhere = Browser::from_address(server.url(""), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4)));
+    assert!(
+        elsewhere
+            .log_in("gabe", "gabe-password")
+            .await
+            .0
+            .is_success()
+    );
+    let (status, body) = elsewhere.call("invitation", &[("code", "ABCD2345")]).await;
+    assert_eq!(
+        (status, refusal(body)),
+        (StatusCode::NOT_FOUND, "J_404".to_owned())
+    );
 }

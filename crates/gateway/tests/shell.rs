@@ -129,6 +129,11 @@ async fn another_host_key_is_refused_before_authenticating() {
     )
     .await;
     assert_eq!(result.err(), Some(SessionEnd::HostKeyMismatch));
+    // Nothing was sent: sshd logged no authentication request (it logs
+    // every one, with its user, as the next test's wrong password shows).
+    let log = sshd.log();
+    assert!(log.contains("Connection from 127.0.0.1"), "{log}");
+    assert!(!log.contains(TEST_USER), "{log}");
 }
 
 #[tokio::test]
@@ -142,6 +147,11 @@ async fn a_wrong_password_is_rejected_by_the_host() {
     )
     .await;
     assert_eq!(result.err(), Some(SessionEnd::AuthenticationRejected));
+    let log = sshd.log();
+    assert!(
+        log.contains(&format!("Failed password for {TEST_USER}")),
+        "{log}"
+    );
 }
 
 #[tokio::test]
