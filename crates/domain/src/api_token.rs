@@ -135,6 +135,7 @@ mod tests {
     fn names_and_lifetimes_are_validated() {
         assert_eq!(api_token_name("  ci  ").unwrap(), "ci");
         assert!(api_token_name(" ").is_err());
+        assert_eq!(api_token_name(&"x".repeat(64)).unwrap().len(), 64);
         assert!(api_token_name(&"x".repeat(65)).is_err());
         assert!(api_token_name("a\nb").is_err());
         assert_eq!(api_token_days("").unwrap(), None);
@@ -142,5 +143,16 @@ mod tests {
         for bad in ["0", "-1", "1.5", "x", "3651"] {
             assert!(api_token_days(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn statuses_are_labelled_for_the_profile_page() {
+        let labels = [
+            ApiTokenStatus::Active,
+            ApiTokenStatus::Expired,
+            ApiTokenStatus::Revoked,
+        ]
+        .map(ApiTokenStatus::label);
+        assert_eq!(labels, ["Active", "Expired", "Revoked"]);
     }
 }

@@ -328,6 +328,19 @@ impl AuditPage {
 mod tests {
     use super::*;
 
+    #[test]
+    fn kinds_show_and_outcomes_read_back_by_their_stored_names() {
+        assert_eq!(AuditKind::LoginFailed.to_string(), "login_failed");
+        for outcome in [
+            AuditOutcome::Success,
+            AuditOutcome::Denied,
+            AuditOutcome::Failed,
+        ] {
+            assert_eq!(AuditOutcome::parse(outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(AuditOutcome::parse("succeeded"), None);
+    }
+
     fn record(id: i64) -> AuditRecord {
         AuditRecord {
             id,
@@ -399,6 +412,17 @@ mod tests {
                 .unwrap_err()
                 .field,
             "host"
+        );
+        assert_eq!(
+            AuditQuery::parse("", "0", "", "", "", "", "")
+                .unwrap_err()
+                .field,
+            "session"
+        );
+        let first = AuditQuery::parse("", "1", "1", "", "", "", "").unwrap();
+        assert_eq!(
+            (first.session, first.host),
+            (Some(OmSessionId(1)), Some(HostId(1)))
         );
         assert_eq!(
             AuditQuery::parse("", "", "", "nope", "", "", "")

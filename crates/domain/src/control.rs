@@ -261,7 +261,8 @@ mod tests {
 
     #[test]
     fn rule_1_the_creator_starts_in_control() {
-        let control = Control::new(CREATOR, REQUEST_TIMEOUT);
+        let control = Control::new(CREATOR, Duration::from_secs(42));
+        assert_eq!(control.request_timeout(), Duration::from_secs(42));
         assert_eq!(control.controller(), CREATOR);
         assert!(control.is_in(CREATOR));
         assert!(control.invited().is_empty());

@@ -163,4 +163,51 @@ mod tests {
         assert_eq!(limiter.accounts["alice"].len(), 3);
         assert_eq!(limiter.addresses["127.0.0.1"].len(), 5);
     }
+
+    /// A spray of names cannot grow the limiter without bound: once it
+    /// holds more than the threshold, keys whose failures all left the
+    /// window are dropped, and those still inside it (by a millisecond)
+    /// are kept.
+    #[test]
+    fn keys_whose_failures_left_the_window_are_swept() {
+        let mut limiter = limiter();
+        let window = limiter.limits.window;
+        let start = Instant::now();
+        for n in 0..SWEEP_THRESHOLD - 2 {
+            limiter.record_failure(&format!("old-{n}"), &format!("address-{n}"), start);
+        }
+        let recent = start + Duration::from_millis(1);
+        limiter.record_failure("recent", "address-recent", recent);
+        // Exactly one window after the old failures: they are out of it,
+        // but at the threshold nothing is swept yet.
+        let later = start + window;
+        limiter.record_failure("new", "address-new", later);
+        assert_eq!(limiter.accounts.len(), SWEEP_THRESHOLD);
+        assert_eq!(limiter.addresses.len(), SWEEP_THRESHOLD);
+
+        limiter.record_failure("newer", "address-newer", later);
+        let kept = |map: &HashMap<String, VecDeque<Instant>>| {
+            let mut keys: Vec<String> = map.keys().cloned().collect();
+            keys.sort_unstable();
+            keys
+        };
+        assert_eq!(kept(&limiter.accounts), ["new", "newer", "recent"]);
+        assert_eq!(
+            kept(&limiter.addresses),
+            ["address-new", "address-newer", "address-recent"]
+        );
+    }
+
+    #[test]
+    fn a_failure_counts_until_exactly_one_window_later() {
+        let mut limiter = limiter();
+        let window = limiter.limits.window;
+        let start = Instant::now();
+        for _ in 0..3 {
+            limiter.record_failure("alice", "127.0.0.1", start);
+        }
+        let just_inside = start + window - Duration::from_millis(1);
+        assert!(!limiter.allows("alice", "127.0.0.2", just_inside));
+        assert!(limiter.allows("alice", "127.0.0.2", start + window));
+    }
 }

@@ -149,6 +149,19 @@ mod tests {
             SessionUse::parse("Demo", "  ", "x").unwrap_err().field,
             "customer"
         );
+        let longest = "x".repeat(200);
+        let answer = SessionUse::parse(&longest, &longest, "").unwrap();
+        assert_eq!((answer.purpose.len(), answer.customer.len()), (200, 200));
+        for (purpose, customer, field) in [
+            (format!("{longest}x"), "Acme".to_owned(), "purpose"),
+            ("Demo".to_owned(), format!("{longest}x"), "customer"),
+        ] {
+            let error = SessionUse::parse(&purpose, &customer, "").unwrap_err();
+            assert_eq!(
+                (error.field, error.message.as_str()),
+                (field, "must be at most 200 characters")
+            );
+        }
         let long = "x".repeat(1001);
         assert_eq!(
             SessionUse::parse("Demo", "Acme", &long).unwrap_err().field,

@@ -269,3 +269,23 @@ pub struct PastSessionRecord {
     /// recording has none).
     pub has_recording: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_kinds_read_back_by_their_form_values() {
+        for (kind, value) in [
+            (SecretKind::Password, "password"),
+            (SecretKind::PrivateKey, "private_key"),
+        ] {
+            assert_eq!(kind.as_str(), value);
+            assert_eq!(SecretKind::parse(&format!(" {value} ")), Ok(kind));
+        }
+        assert_eq!(
+            SecretKind::parse("certificate").unwrap_err().field,
+            "secret_kind"
+        );
+    }
+}
