@@ -48,5 +48,9 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
         }
         assert!(Role::parse("root").is_err());
+        assert_eq!(
+            [Role::Admin, Role::Operator].map(|role| role.to_string()),
+            ["admin", "operator"]
+        );
     }
 }

@@ -143,6 +143,19 @@ mod tests {
     }
 
     #[test]
+    fn the_host_s_and_the_recording_s_failures_and_a_refused_start_are_failures() {
+        let failures: Vec<&str> = SessionEnd::ALL
+            .iter()
+            .filter(|end| end.is_failure())
+            .map(SessionEnd::code)
+            .collect();
+        assert_eq!(
+            failures,
+            ["T_514", "T_502", "T_495", "T_401", "T_503", "R_500", "R_507", "S_403"]
+        );
+    }
+
+    #[test]
     fn t_514_says_what_the_product_says() {
         assert_eq!(
             SessionEnd::HostTimeout.message(),

@@ -92,5 +92,8 @@ mod tests {
         assert_eq!(format_size(12_595), "12.3 KiB");
         assert_eq!(format_size(5 * 1024 * 1024), "5.0 MiB");
         assert_eq!(format_size(1023), "1023 B");
+        assert_eq!(format_size(3 << 29), "1.5 GiB");
+        assert_eq!(format_size(3 << 40), "3.0 TiB");
+        assert_eq!(format_size(1 << 60), "1048576.0 TiB", "no unit past TiB");
     }
 }

@@ -261,6 +261,22 @@ mod tests {
     }
 
     #[test]
+    fn my_sessions_labels_each_status() {
+        let labels = [
+            SessionStatus::Scheduled,
+            SessionStatus::Active,
+            SessionStatus::Ended,
+            SessionStatus::Failed,
+            SessionStatus::Cancelled,
+        ]
+        .map(SessionStatus::label);
+        assert_eq!(
+            labels,
+            ["Scheduled", "Active", "Ended", "Failed", "Cancelled"]
+        );
+    }
+
+    #[test]
     fn an_immediate_window_starts_now() {
         let window = SessionWindow::immediate(at(9, 0), hours(2)).unwrap();
         assert_eq!((window.start, window.end), (at(9, 0), at(11, 0)));
@@ -282,6 +298,11 @@ mod tests {
                 .field,
             "start"
         );
+        // The edges themselves are allowed: two minutes ago, 90 days ahead.
+        assert!(SessionWindow::scheduled(at(9, 0), at(8, 58), hours(1)).is_ok());
+        let farthest = at(9, 0) + MAX_SCHEDULE_AHEAD;
+        let window = SessionWindow::scheduled(at(9, 0), farthest, hours(1)).unwrap();
+        assert_eq!(window.start, farthest);
     }
 
     #[test]
@@ -317,6 +338,8 @@ mod tests {
         assert_eq!((extended.start, extended.end), (at(9, 0), at(11, 30)));
         let too_long = window.extended(at(10, 0), hours(23)).unwrap_err();
         assert!(matches!(too_long, WindowError::Invalid(error) if error.field == "by"));
+        let whole_day = window.extended(at(10, 0), hours(22)).unwrap();
+        assert_eq!(whole_day.length(), MAX_SESSION_LENGTH, "a day in all is allowed");
         assert!(matches!(
             window.extended(at(10, 0), Duration::zero()),
             Err(WindowError::Invalid(_))
