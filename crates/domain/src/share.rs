@@ -276,10 +276,10 @@ mod tests {
         for validity in ShareValidity::ALL {
             assert_eq!(ShareValidity::parse(validity.as_str()).unwrap(), validity);
         }
-        assert_eq!(
-            ShareValidity::TwentyFourHours.duration(),
-            Duration::from_secs(86_400)
-        );
+        let minutes = ShareValidity::ALL.map(|validity| validity.duration().as_secs() / 60);
+        assert_eq!(minutes, [10, 60, 8 * 60, 24 * 60]);
+        let labels = ShareValidity::ALL.map(ShareValidity::label);
+        assert_eq!(labels, ["10 minutes", "1 hour", "8 hours", "24 hours"]);
         assert!(ShareValidity::parse("2h").is_err());
     }
 
