@@ -293,32 +293,9 @@ fn settings_out_of_range_are_refused() {
 
 /// `tandem serve` until it says it is listening: what it printed.
 fn serve_until_listening(data_dir: &std::path::Path, arguments: &[&str]) -> String {
-    use std::io::{BufRead, BufReader};
-    let address = format!("127.0.0.1:{}", test_sshd::closed_port());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .arg("serve")
-        .args(arguments)
-        .env("TANDEM_DATA_DIR", data_dir)
-        .env("TANDEM_ADDR", &address)
-        .env("TANDEM_ADMIN_PASSWORD", "cli-admin-password")
-        .env_remove("DATABASE_URL")
-        .env_remove("TANDEM_DEMO_HOST")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut printed = String::new();
-    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.starts_with("Tandem is listening") {
-            break;
-        }
-    }
+    let (mut server, _, printed) = support::serve_process(data_dir, arguments, "");
     server.kill().unwrap();
     server.wait().unwrap();
-    assert!(printed.contains("Tandem is listening"), "{printed}");
     printed
 }
 

@@ -5,16 +5,15 @@
 
 mod support;
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use sea_orm::EntityTrait;
 use serde_json::Value;
 use support::{
     ADMIN_PASSWORD, Browser, TestServer, connect, ended, id_where, operator, output_until,
-    signed_in_admin, type_line,
+    serve_process, signed_in_admin, type_line,
 };
 use test_sshd::{Sshd, TEST_USER};
 
@@ -190,7 +189,7 @@ async fn wait_for_summary(
 async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     let sshd = Sshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let (mut tandem, base) = serve(dir.path(), None);
+    let (mut tandem, base, _) = serve_process(dir.path(), &["--demo-host=false"], "");
 
     let admin = Browser::new(base);
     let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
@@ -248,34 +247,6 @@ async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     assert!(row.recording_duration_ms.unwrap() > 0, "{row:?}");
 }
 
-/// `tandem serve` in a process of its own on a free port, once it listens:
-/// the process and its base URL. `file_size_limit` is a `ulimit -f` in
-/// 1 KiB blocks.
-fn serve(data_dir: &Path, file_size_limit: Option<u64>) -> (std::process::Child, String) {
-    let port = test_sshd::closed_port();
-    let ulimit = file_size_limit.map_or(String::new(), |blocks| format!("ulimit -f {blocks}; "));
-    let mut tandem = Command::new("sh")
-        .arg("-c")
-        .arg(format!("{ulimit}exec \"$0\" serve"))
-        .arg(env!("CARGO_BIN_EXE_tandem"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .env("TANDEM_DATA_DIR", data_dir)
-        .env("TANDEM_ADDR", format!("127.0.0.1:{port}"))
-        .env("TANDEM_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("TANDEM_DEMO_HOST", "false")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = tandem.stdout.take().unwrap();
-    let listening = std::io::BufReader::new(stdout)
-        .lines()
-        .map(Result::unwrap)
-        .any(|line| line.contains("Tandem is listening"));
-    assert!(listening, "tandem serve did not start");
-    (tandem, format!("http://127.0.0.1:{port}"))
-}
-
 /// Writing the recording fails mid-session (here the file outgrows the
 /// server's file size limit, as it would on a full disk): that session
 /// ends for everyone with R_507, and Tandem goes on serving.
@@ -285,7 +256,8 @@ async fn a_recording_that_cannot_be_written_ends_its_session() {
     let dir = tempfile::tempdir().unwrap();
     // 2 MiB: the database stays well below it, a recording of the output
     // below goes past it.
-    let (mut tandem, base) = serve(dir.path(), Some(2048));
+    let (mut tandem, base, _) =
+        serve_process(dir.path(), &["--demo-host=false"], "ulimit -f 2048;");
     let admin = Browser::new(base);
     let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
     assert!(status.is_success(), "{body}");

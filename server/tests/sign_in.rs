@@ -33,6 +33,23 @@ async fn session_cookie(server: &TestServer) -> String {
         .to_owned()
 }
 
+/// A Tandem with these limits on failed logins and guessed invitations.
+async fn with_limits(
+    data_dir: &std::path::Path,
+    per_account: usize,
+    per_address: usize,
+    window: Duration,
+) -> TestServer {
+    TestServer::start_with(data_dir, |config| {
+        config.login_limits = LoginLimits {
+            per_account,
+            per_address,
+            window,
+        };
+    })
+    .await
+}
+
 fn login_failed() -> (StatusCode, Value) {
     (StatusCode::UNAUTHORIZED, Value::from("LoginFailed"))
 }
@@ -121,14 +138,7 @@ async fn repeated_failures_lock_the_account_with_the_same_answer() {
 #[tokio::test]
 async fn failures_from_one_address_lock_that_address() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(dir.path(), |config| {
-        config.login_limits = LoginLimits {
-            per_account: 100,
-            per_address: 3,
-            window: Duration::from_secs(300),
-        };
-    })
-    .await;
+    let server = with_limits(dir.path(), 100, 3, Duration::from_secs(300)).await;
     let sprayer = server.browser();
     for name in ["ann", "ben", "cid"] {
         assert_eq!(sprayer.log_in(name, "guess").await, login_failed());
@@ -153,14 +163,7 @@ async fn failures_from_one_address_lock_that_address() {
 async fn failures_leave_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let window = Duration::from_secs(2);
-    let server = TestServer::start_with(dir.path(), |config| {
-        config.login_limits = LoginLimits {
-            per_account: 2,
-            per_address: 100,
-            window,
-        };
-    })
-    .await;
+    let server = with_limits(dir.path(), 2, 100, window).await;
     let browser = server.browser();
     for _ in 0..2 {
         assert_eq!(browser.log_in("admin", "wrong").await, login_failed());
@@ -178,14 +181,7 @@ async fn failures_leave_the_window() {
 #[tokio::test]
 async fn guessed_invitation_codes_are_limited_per_address() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start_with(dir.path(), |config| {
-        config.login_limits = LoginLimits {
-            per_account: 100,
-            per_address: 3,
-            window: Duration::from_secs(300),
-        };
-    })
-    .await;
+    let server = with_limits(dir.path(), 100, 3, Duration::from_secs(300)).await;
     let admin = signed_in_admin(&server).await;
     let mut guessers = Vec::new();
     for name in ["gus", "gil", "gwen", "gabe"] {

@@ -339,7 +339,11 @@ mod tests {
         let too_long = window.extended(at(10, 0), hours(23)).unwrap_err();
         assert!(matches!(too_long, WindowError::Invalid(error) if error.field == "by"));
         let whole_day = window.extended(at(10, 0), hours(22)).unwrap();
-        assert_eq!(whole_day.length(), MAX_SESSION_LENGTH, "a day in all is allowed");
+        assert_eq!(
+            whole_day.length(),
+            MAX_SESSION_LENGTH,
+            "a day in all is allowed"
+        );
         assert!(matches!(
             window.extended(at(10, 0), Duration::zero()),
             Err(WindowError::Invalid(_))

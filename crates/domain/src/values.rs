@@ -432,7 +432,13 @@ mod tests {
     #[test]
     fn a_host_name_may_be_253_characters_long() {
         let label = |c: &str, n: usize| c.repeat(n);
-        let longest = [label("a", 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
+        let longest = [
+            label("a", 63),
+            label("b", 63),
+            label("c", 63),
+            label("d", 61),
+        ]
+        .join(".");
         assert_eq!(longest.len(), 253);
         assert_eq!(HostAddress::parse(&longest).unwrap().as_str(), longest);
         let error = HostAddress::parse(&format!("{longest}d")).unwrap_err();

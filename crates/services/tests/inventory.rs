@@ -6,7 +6,7 @@ mod postgres;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use domain::{HostAccountId, ProjectId, Role};
+use domain::{HostAccountId, ProjectId, Role, UserId};
 use services::{Actor, Admin, Config, HostForm, ServiceError, Services};
 
 const FINGERPRINT: &str = "SHA256:ZdGhPu9iyDjgNlz29Z/65T74pComI7ZsenXXUp6+NoI";
@@ -74,6 +74,22 @@ async fn inventory(services: &Services) -> (ProjectId, HostAccountId) {
         .await
         .unwrap();
     (project, account)
+}
+
+/// Operator alice, signed in, granted the account of `inventory`: her id,
+/// her actor, the project and the account.
+async fn granted_operator(services: &Services) -> (UserId, Actor, ProjectId, HostAccountId) {
+    let alice = services
+        .create_user(admin(), "alice", "Alice", "operator", "alice-password")
+        .await
+        .unwrap();
+    let (project, account) = inventory(services).await;
+    services
+        .create_grant(admin(), alice, account)
+        .await
+        .unwrap();
+    let actor = log_in(services, "alice", "alice-password").await.unwrap();
+    (alice, actor, project, account)
 }
 
 async fn full_journey(services: &Services) {
@@ -229,16 +245,7 @@ async fn secrets_are_sealed_and_private_keys_checked() {
 async fn disabled_objects_leave_host_operations() {
     let test = sqlite().await;
     let services = &test.services;
-    let alice = services
-        .create_user(admin(), "alice", "Alice", "operator", "alice-password")
-        .await
-        .unwrap();
-    let (project, account) = inventory(services).await;
-    services
-        .create_grant(admin(), alice, account)
-        .await
-        .unwrap();
-    let actor = log_in(services, "alice", "alice-password").await.unwrap();
+    let (alice, actor, project, account) = granted_operator(services).await;
     assert_eq!(services.granted_accounts(&actor).await.unwrap().len(), 1);
 
     services
@@ -297,16 +304,7 @@ async fn disabled_objects_leave_host_operations() {
 async fn edited_hosts_and_accounts_are_what_operators_see() {
     let test = sqlite().await;
     let services = &test.services;
-    let alice = services
-        .create_user(admin(), "alice", "Alice", "operator", "alice-password")
-        .await
-        .unwrap();
-    let (project, account) = inventory(services).await;
-    services
-        .create_grant(admin(), alice, account)
-        .await
-        .unwrap();
-    let actor = log_in(services, "alice", "alice-password").await.unwrap();
+    let (_, actor, project, account) = granted_operator(services).await;
     let host = services.granted_accounts(&actor).await.unwrap()[0].host_id;
 
     services

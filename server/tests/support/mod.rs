@@ -389,3 +389,41 @@ pub async fn ended(socket: &mut Socket) -> String {
 pub async fn type_line(socket: &mut Socket, line: &str) {
     send(socket, ClientMsg::Input(format!("{line}\r").into_bytes())).await;
 }
+
+/// `tandem serve` in a process of its own on a free loopback port, with a
+/// fresh first admin and no demo host unless `arguments` ask for it, until
+/// it says it is listening: the process, its base URL and what it printed.
+/// `before` runs first in the same shell (a `ulimit`, say).
+pub fn serve_process(
+    data_dir: &Path,
+    arguments: &[&str],
+    before: &str,
+) -> (std::process::Child, String, String) {
+    use std::io::{BufRead, BufReader};
+    let address = format!("127.0.0.1:{}", test_sshd::closed_port());
+    let mut server = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{before} exec \"$0\" serve \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_tandem"))
+        .args(arguments)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("TANDEM_DATA_DIR", data_dir)
+        .env("TANDEM_ADDR", &address)
+        .env("TANDEM_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env_remove("DATABASE_URL")
+        .env_remove("TANDEM_DEMO_HOST")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Tandem is listening") {
+            return (server, format!("http://{address}"), printed);
+        }
+    }
+    panic!("tandem serve stopped before listening: {printed}");
+}
