@@ -293,7 +293,8 @@ fn settings_out_of_range_are_refused() {
 
 /// `tandem serve` until it says it is listening: what it printed.
 fn serve_until_listening(data_dir: &std::path::Path, arguments: &[&str]) -> String {
-    let (mut server, _, printed) = support::serve_process(data_dir, arguments, "");
+    let (mut server, _, printed) =
+        support::serve_process(env!("CARGO_BIN_EXE_tandem"), data_dir, arguments, "");
     server.kill().unwrap();
     server.wait().unwrap();
     printed

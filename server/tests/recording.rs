@@ -189,7 +189,12 @@ async fn wait_for_summary(
 async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     let sshd = Sshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let (mut tandem, base, _) = serve_process(dir.path(), &["--demo-host=false"], "");
+    let (mut tandem, base, _) = serve_process(
+        env!("CARGO_BIN_EXE_tandem"),
+        dir.path(),
+        &["--demo-host=false"],
+        "",
+    );
 
     let admin = Browser::new(base);
     let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
@@ -256,8 +261,12 @@ async fn a_recording_that_cannot_be_written_ends_its_session() {
     let dir = tempfile::tempdir().unwrap();
     // 2 MiB: the database stays well below it, a recording of the output
     // below goes past it.
-    let (mut tandem, base, _) =
-        serve_process(dir.path(), &["--demo-host=false"], "ulimit -f 2048;");
+    let (mut tandem, base, _) = serve_process(
+        env!("CARGO_BIN_EXE_tandem"),
+        dir.path(),
+        &["--demo-host=false"],
+        "ulimit -f 2048;",
+    );
     let admin = Browser::new(base);
     let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
     assert!(status.is_success(), "{body}");

@@ -390,11 +390,12 @@ pub async fn type_line(socket: &mut Socket, line: &str) {
     send(socket, ClientMsg::Input(format!("{line}\r").into_bytes())).await;
 }
 
-/// `tandem serve` in a process of its own on a free loopback port, with a
-/// fresh first admin and no demo host unless `arguments` ask for it, until
-/// it says it is listening: the process, its base URL and what it printed.
-/// `before` runs first in the same shell (a `ulimit`, say).
+/// `binary serve` (the integration tests' `CARGO_BIN_EXE_tandem`) in a
+/// process of its own on a free loopback port, with a fresh first admin,
+/// until it says it is listening: the process, its base URL and what it
+/// printed. `before` runs first in the same shell (a `ulimit`, say).
 pub fn serve_process(
+    binary: &str,
     data_dir: &Path,
     arguments: &[&str],
     before: &str,
@@ -404,7 +405,7 @@ pub fn serve_process(
     let mut server = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{before} exec \"$0\" serve \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_tandem"))
+        .arg(binary)
         .args(arguments)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env("TANDEM_DATA_DIR", data_dir)
@@ -425,5 +426,7 @@ pub fn serve_process(
             return (server, format!("http://{address}"), printed);
         }
     }
-    panic!("tandem serve stopped before listening: {printed}");
+    let _ = server.kill();
+    let status = server.wait().unwrap();
+    panic!("tandem serve stopped ({status}) before listening: {printed}");
 }

@@ -438,3 +438,32 @@ fn a_stalled_viewer_holds_nobody_up() {
         Err(broadcast::error::TryRecvError::Lagged(_))
     ));
 }
+
+#[test]
+fn the_registry_finds_each_live_session_by_id_until_it_is_removed() {
+    let sessions = LiveSessions::default();
+    let first = session();
+    let (recorder, _recording) = Recorder::channel();
+    let (second, _shell) = LiveSession::new(
+        OmSessionId(2),
+        (CREATOR, "Creator".to_owned()),
+        TerminalSize::INITIAL,
+        domain::REQUEST_TIMEOUT,
+        recorder,
+    );
+    sessions.insert(first.clone());
+    sessions.insert(second.clone());
+    assert!(Arc::ptr_eq(&sessions.get(OmSessionId(1)).unwrap(), &first));
+    assert!(Arc::ptr_eq(&sessions.get(OmSessionId(2)).unwrap(), &second));
+    let mut ids: Vec<i64> = sessions.all().iter().map(|session| session.id.0).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2]);
+
+    assert!(Arc::ptr_eq(
+        &sessions.remove(OmSessionId(1)).unwrap(),
+        &first
+    ));
+    assert!(sessions.get(OmSessionId(1)).is_none());
+    assert!(sessions.remove(OmSessionId(1)).is_none());
+    assert_eq!(sessions.all().len(), 1);
+}
