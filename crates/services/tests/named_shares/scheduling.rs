@@ -353,10 +353,23 @@ async fn a_cancelled_session_never_starts_and_an_active_one_cannot_be_cancelled(
         Err(ServiceError::Conflict(_))
     ));
 
-    // Two ticks past its start, it still has not started.
-    let waited = (start + Duration::milliseconds(2500) - Utc::now()).to_std();
-    tokio::time::sleep(waited.unwrap_or_default()).await;
-    assert!(services.my_sessions(&f.owner).await.unwrap().is_empty());
+    // Once the clock has started a session scheduled a second later, it
+    // has been past this one's start: still, this one has not started.
+    let witness = f
+        .schedule(
+            "Witness",
+            start + Duration::seconds(1),
+            Duration::minutes(5),
+        )
+        .await;
+    eventually("the clock to start the witness", async || {
+        let rows = services.my_sessions(&f.owner).await.unwrap();
+        rows.into_iter()
+            .find(|row| row.id == witness && row.status == SessionStatus::Active)
+    })
+    .await;
+    let rows = services.my_sessions(&f.owner).await.unwrap();
+    assert_eq!(rows.iter().map(|row| row.id).collect::<Vec<_>>(), [witness]);
     assert!(matches!(
         services.attach_terminal(&f.owner, id).await,
         Err(ServiceError::NotFound("live session"))
