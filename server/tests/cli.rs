@@ -9,14 +9,19 @@ use std::process::{Command, Output};
 use support::{TestServer, connect, output_until, signed_in_admin, type_line};
 use test_sshd::{Sshd, TEST_USER};
 
-fn tandem(data_dir: &std::path::Path, arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tandem"))
+/// `tandem <arguments>` on `data_dir`, with a first admin's password set.
+fn tandem_command(data_dir: &std::path::Path, arguments: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
+    command
         .args(arguments)
         .env("TANDEM_DATA_DIR", data_dir)
         .env("TANDEM_ADMIN_PASSWORD", "cli-admin-password")
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap()
+        .env_remove("DATABASE_URL");
+    command
+}
+
+fn tandem(data_dir: &std::path::Path, arguments: &[&str]) -> Output {
+    tandem_command(data_dir, arguments).output().unwrap()
 }
 
 fn succeed(data_dir: &std::path::Path, arguments: &[&str]) -> String {
@@ -158,11 +163,8 @@ fn audit_log(data_dir: &std::path::Path) -> Vec<domain::AuditRecord> {
 fn a_password_left_out_is_read_from_standard_input() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["user", "create", "--username", "dora", "--role", "operator"])
-        .env("TANDEM_DATA_DIR", dir.path())
-        .env("TANDEM_ADMIN_PASSWORD", "cli-admin-password")
-        .env_remove("DATABASE_URL")
+    let dora = ["user", "create", "--username", "dora", "--role", "operator"];
+    let mut child = tandem_command(dir.path(), &dora)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -183,10 +185,8 @@ fn a_password_left_out_is_read_from_standard_input() {
         assert_eq!(dora.unwrap().username, "dora");
     });
     // With nothing on standard input, the command says what is missing.
-    let empty = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["user", "create", "--username", "eve", "--role", "operator"])
-        .env("TANDEM_DATA_DIR", dir.path())
-        .env_remove("DATABASE_URL")
+    let eve = ["user", "create", "--username", "eve", "--role", "operator"];
+    let empty = tandem_command(dir.path(), &eve)
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

@@ -189,21 +189,12 @@ async fn wait_for_summary(
 async fn a_tandem_killed_mid_session_leaves_a_recording_that_plays() {
     let sshd = Sshd::start();
     let dir = tempfile::tempdir().unwrap();
-    let (mut tandem, base, _) = serve_process(
-        env!("CARGO_BIN_EXE_tandem"),
-        dir.path(),
-        &["--demo-host=false"],
-        "",
-    );
-
-    let admin = Browser::new(base);
-    let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
-    assert!(status.is_success(), "{body}");
-    let account = admin
-        .add_test_host("crash", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let session = admin.start_session(account).await.unwrap();
-    let mut socket = connect(&admin, session).await;
+    let Served {
+        mut tandem,
+        session,
+        mut socket,
+        ..
+    } = Served::start(&sshd, dir.path(), "").await;
     type_line(&mut socket, "echo before-crash-$((6*7))").await;
     output_until(&mut socket, "before-crash-42").await;
     // The recording is flushed on its own, without more output or an end;
@@ -261,20 +252,13 @@ async fn a_recording_that_cannot_be_written_ends_its_session() {
     let dir = tempfile::tempdir().unwrap();
     // 2 MiB: the database stays well below it, a recording of the output
     // below goes past it.
-    let (mut tandem, base, _) = serve_process(
-        env!("CARGO_BIN_EXE_tandem"),
-        dir.path(),
-        &["--demo-host=false"],
-        "ulimit -f 2048;",
-    );
-    let admin = Browser::new(base);
-    let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
-    assert!(status.is_success(), "{body}");
-    let account = admin
-        .add_test_host("full", sshd.port, &sshd.host_key_fingerprint)
-        .await;
-    let session = admin.start_session(account).await.unwrap();
-    let mut socket = connect(&admin, session).await;
+    let Served {
+        mut tandem,
+        admin,
+        account,
+        session,
+        mut socket,
+    } = Served::start(&sshd, dir.path(), "ulimit -f 2048;").await;
     type_line(&mut socket, "seq -f 'line %07g' 1 400000").await;
     assert_eq!(ended(&mut socket).await, "R_507");
     let record = admin.ok("session", &[("id", &session.to_string())]).await;
@@ -314,4 +298,37 @@ async fn a_session_whose_recording_cannot_be_opened_does_not_start() {
         serde_json::json!({"Ended": {"code": "R_500", "message": unavailable.message()}})
     );
     assert!(!sshd.log().contains(TEST_USER), "{}", sshd.log());
+}
+
+/// `tandem serve` as a process of its own (after `before` in its shell),
+/// the admin signed in, the test sshd added as a host, and a session open
+/// on it with its socket.
+struct Served {
+    tandem: std::process::Child,
+    admin: Browser,
+    account: i64,
+    session: i64,
+    socket: support::Socket,
+}
+
+impl Served {
+    async fn start(sshd: &Sshd, data_dir: &Path, before: &str) -> Self {
+        let binary = env!("CARGO_BIN_EXE_tandem");
+        let (tandem, base, _) = serve_process(binary, data_dir, &["--demo-host=false"], before);
+        let admin = Browser::new(base);
+        let (status, body) = admin.log_in("admin", ADMIN_PASSWORD).await;
+        assert!(status.is_success(), "{body}");
+        let account = admin
+            .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+            .await;
+        let session = admin.start_session(account).await.unwrap();
+        let socket = connect(&admin, session).await;
+        Self {
+            tandem,
+            admin,
+            account,
+            session,
+            socket,
+        }
+    }
 }
