@@ -342,13 +342,16 @@ async fn signed_out_visitors_are_redirected_to_the_login_page() {
         "/profile",
         "/invite/ABCD2345",
     ] {
+        // A bound, so that a request that never gets its answer fails
+        // naming its path instead of hanging the run.
         let response = nobody
             .client
             .get(server.url(path))
             .header("Accept", "text/html")
+            .timeout(std::time::Duration::from_secs(30))
             .send()
             .await
-            .unwrap();
+            .unwrap_or_else(|error| panic!("{path}: {error}"));
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(
             response.headers()["location"],
