@@ -3,7 +3,6 @@
 //! browser and the live session.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{ConnectInfo, Extension, Path};
@@ -11,8 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::{OmSessionId, TerminalSize};
 use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
-use services::{Actor, Attachment, LiveSession, ServiceError, Services};
-use tokio::sync::broadcast::error::RecvError;
+use services::{Actor, Attachment, ServiceError, Services};
 use tower_sessions::Session;
 
 pub async fn upgrade(
@@ -31,19 +29,16 @@ pub async fn upgrade(
         Ok(None) => return (StatusCode::UNAUTHORIZED, "please sign in").into_response(),
         Err(error) => return refusal(error),
     };
-    let (session, attachment) = match services.attach_terminal(&actor, OmSessionId(id)).await {
-        Ok(attached) => attached,
+    let attachment = match services.attach_terminal(&actor, OmSessionId(id)).await {
+        Ok(attachment) => attachment,
         Err(error) => return refusal(error),
     };
     // The transport accepts more than the protocol allows, so an oversized
     // frame gets a close with a reason rather than a bare disconnect.
+    // Dropping the attachment when the socket closes detaches it.
     upgrade
         .max_message_size(4 * MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| async move {
-            let monitoring = attachment.monitoring;
-            relay(socket, &actor, &session, attachment).await;
-            services.detach_terminal(&actor, &session, monitoring);
-        })
+        .on_upgrade(move |socket| relay(socket, actor, attachment))
 }
 
 fn refusal(error: ServiceError) -> Response {
@@ -91,13 +86,8 @@ impl Close {
     }
 }
 
-async fn relay(
-    mut socket: WebSocket,
-    actor: &Actor,
-    session: &Arc<LiveSession>,
-    attachment: Attachment,
-) {
-    if let Err(close) = relay_until_closed(&mut socket, actor, session, attachment).await {
+async fn relay(mut socket: WebSocket, actor: Actor, attachment: Attachment) {
+    if let Err(close) = relay_until_closed(&mut socket, &actor, attachment).await {
         let _ = socket
             .send(Message::Close(Some(CloseFrame {
                 code: close.code,
@@ -110,8 +100,7 @@ async fn relay(
 async fn relay_until_closed(
     socket: &mut WebSocket,
     actor: &Actor,
-    session: &Arc<LiveSession>,
-    attachment: Attachment,
+    mut attachment: Attachment,
 ) -> Result<(), Close> {
     expect_hello(socket).await?;
     let welcome = ServerEvent::Welcome {
@@ -119,42 +108,18 @@ async fn relay_until_closed(
         viewer: actor.id.0,
     };
     send(socket, ServerMsg::Event(welcome).encode().into()).await?;
-    let Attachment {
-        initial: mut outbox,
-        mut frames,
-        mut panel,
-        ..
-    } = attachment;
     loop {
-        for frame in outbox.drain(..) {
-            let closes = frame.closes;
-            send(socket, frame.bytes).await?;
-            if closes {
-                return Err(Close::new(
-                    close_code::NORMAL,
-                    "the session is over for you",
-                ));
-            }
-        }
         tokio::select! {
-            received = frames.recv() => match received {
-                Ok(frame) if frame.is_for(actor.id) => outbox.push(frame),
-                Ok(_) => {}
-                // Fell behind: start again from the current screen.
-                Err(RecvError::Lagged(_)) => {
-                    let fresh = session.resynchronise(actor.id);
-                    outbox = fresh.initial;
-                    frames = fresh.frames;
-                    panel = fresh.panel;
+            frames = attachment.next() => {
+                let Some(frames) = frames else {
+                    return Err(Close::new(close_code::NORMAL, "the session is over for you"));
+                };
+                for frame in frames {
+                    send(socket, frame.bytes).await?;
                 }
-                Err(RecvError::Closed) => return Ok(()),
-            },
-            changed = panel.changed() => match changed {
-                Ok(()) => outbox.push(panel.borrow_and_update().clone()),
-                Err(_) => return Ok(()),
             },
             message = socket.recv() => match message {
-                Some(Ok(Message::Binary(frame))) => handle_client_frame(actor, session, &frame)?,
+                Some(Ok(Message::Binary(frame))) => handle_client_frame(&attachment, &frame)?,
                 Some(Ok(Message::Text(_))) => {
                     return Err(Close::new(close_code::UNSUPPORTED, "binary frames only"));
                 }
@@ -205,15 +170,13 @@ fn decode(frame: &[u8]) -> Result<ClientMsg, Close> {
     })
 }
 
-fn handle_client_frame(actor: &Actor, session: &LiveSession, frame: &[u8]) -> Result<(), Close> {
+fn handle_client_frame(attachment: &Attachment, frame: &[u8]) -> Result<(), Close> {
     match decode(frame)? {
-        ClientMsg::Input(bytes) => {
-            session.input(actor.id, bytes);
-        }
+        ClientMsg::Input(bytes) => attachment.input(bytes),
         ClientMsg::Resize { cols, rows } => {
             let size = TerminalSize::from_client(cols, rows)
                 .map_err(|error| Close::new(close_code::POLICY, error.to_string()))?;
-            session.resize(actor.id, size);
+            attachment.resize(size);
         }
         ClientMsg::Hello { .. } => {
             return Err(Close::new(

@@ -170,6 +170,11 @@ impl Utf8Stream {
         Cow::Owned(text)
     }
 
+    /// The start of a character cut off at the end of what came so far.
+    pub fn pending(&self) -> &[u8] {
+        &self.pending
+    }
+
     /// What is left at the end of the stream.
     pub fn finish(&mut self) -> String {
         let rest = std::mem::take(&mut self.pending);

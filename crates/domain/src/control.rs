@@ -33,7 +33,9 @@ pub struct ControlRequest {
 }
 
 /// Why a control action was refused. Messages are safe to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize,
+)]
 pub enum ControlError {
     #[error("you are not in this session")]
     NotInSession,

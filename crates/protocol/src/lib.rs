@@ -157,6 +157,12 @@ impl ClientMsg {
 }
 
 impl ServerMsg {
+    /// The frame of `ServerMsg::Output(bytes)`, without copying the bytes
+    /// into a message first.
+    pub fn output_frame(bytes: &[u8]) -> Vec<u8> {
+        tagged(TAG_BYTES, bytes)
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         match self {
             ServerMsg::Output(bytes) => tagged(TAG_BYTES, bytes),

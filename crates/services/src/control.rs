@@ -3,7 +3,6 @@
 //! functions. The rules themselves are in `domain::Control`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use domain::{AuditKind, OmSessionId, SessionEnd, UserId};
 
@@ -38,18 +37,10 @@ impl Services {
         id: OmSessionId,
     ) -> Result<(), ServiceError> {
         let live = self.joined_live_session(actor, id).await?;
-        live.request_control(actor.id, Instant::now())?;
+        live.request_control(actor.id).await?;
         tracing::info!(session = %id, user = %actor.username, "control requested");
         self.audit_control(actor, id, AuditKind::ControlRequested)
             .await;
-        let services = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(live.request_timeout()).await;
-            for user in live.expire_requests(Instant::now()) {
-                let entry = AuditEntry::concerning(user, AuditKind::ControlTimedOut);
-                services.audit(entry.session(id)).await;
-            }
-        });
         Ok(())
     }
 
@@ -63,10 +54,10 @@ impl Services {
     ) -> Result<(), ServiceError> {
         let live = self.joined_live_session(actor, id).await?;
         let kind = if agree {
-            live.agree(actor.id, requester)?;
+            live.agree(actor.id, requester).await?;
             AuditKind::ControlAgreed
         } else {
-            live.refuse(actor.id, requester)?;
+            live.refuse(actor.id, requester).await?;
             AuditKind::ControlRefused
         };
         tracing::info!(session = %id, user = %actor.username, %requester, agree, "control request answered");
@@ -82,7 +73,8 @@ impl Services {
     ) -> Result<(), ServiceError> {
         self.joined_live_session(actor, id)
             .await?
-            .release_control(actor.id)?;
+            .release_control(actor.id)
+            .await?;
         tracing::info!(session = %id, user = %actor.username, "control released");
         self.audit_control(actor, id, AuditKind::ControlReleased)
             .await;
@@ -96,7 +88,8 @@ impl Services {
     ) -> Result<(), ServiceError> {
         self.joined_live_session(actor, id)
             .await?
-            .take_control_back(actor.id)?;
+            .take_control_back(actor.id)
+            .await?;
         tracing::info!(session = %id, user = %actor.username, "control taken back");
         self.audit_control(actor, id, AuditKind::ControlTakenBack)
             .await;
@@ -109,7 +102,7 @@ impl Services {
         let live = self.joined_live_session(actor, id).await?;
         if live.creator == actor.id {
             self.end_session(id, SessionEnd::ClosedByCreator).await;
-        } else if live.leave(actor.id) {
+        } else if live.leave(actor.id).await {
             self.record_leaving(id, Some(actor.id)).await?;
             tracing::info!(session = %id, user = %actor.username, "left a shared session");
             self.audit_control(actor, id, AuditKind::Exited).await;

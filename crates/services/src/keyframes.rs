@@ -14,8 +14,6 @@ use tokio::io::AsyncWriteExt;
 
 use crate::data_dir::PRIVATE_FILE_MODE;
 
-use crate::terminal::{size, snapshot};
-
 /// Output between two keyframes: a seek replays at most this much.
 pub const KEYFRAME_EVERY_BYTES: usize = 1024 * 1024;
 
@@ -197,6 +195,23 @@ impl Replay {
             false => snapshot(screen),
         }
     }
+}
+
+/// A side of a terminal for vt100, which counts in non-zero cells. Sizes
+/// reach here as `TerminalSize`s, so this never needs its fallback.
+pub(crate) fn size(value: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(value).unwrap_or(std::num::NonZeroU16::MIN)
+}
+
+/// What draws `screen` on a reset terminal: its visible contents, cursor
+/// and modes, on the alternate screen if the program is on it.
+fn snapshot(screen: &vt100::Screen) -> Vec<u8> {
+    let mut contents = Vec::new();
+    if screen.alternate_screen() {
+        contents.extend_from_slice(b"\x1b[?1049h");
+    }
+    contents.extend_from_slice(screen.state_formatted().as_bytes());
+    contents
 }
 
 /// `120x40`, as `r` events write a size.

@@ -69,7 +69,7 @@ impl Services {
         .update(&self.db)
         .await?;
         if let Some(live) = self.live.get(id) {
-            live.set_window(window);
+            live.set_window(window).await;
         }
         let entry = AuditEntry::by(actor, AuditKind::SessionExtended).session(id);
         self.audit(entry.detail(window.end.to_rfc3339())).await;

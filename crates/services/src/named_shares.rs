@@ -186,7 +186,7 @@ impl Services {
             return Err(ServiceError::NotFound("member"));
         }
         if let Some(live) = self.live.get(id)
-            && live.remove_member(member)
+            && live.remove_member(member).await
         {
             self.record_leaving(id, Some(member)).await?;
         }
@@ -213,7 +213,10 @@ impl Services {
             let object = format!("session:{id}");
             return Err(self.deny(actor, object, ServiceError::Forbidden).await);
         }
-        if live.enter_as_member(actor.id, actor.display_name.clone()) {
+        if live
+            .enter_as_member(actor.id, actor.display_name.clone())
+            .await
+        {
             self.record_entry(actor, id, None, address).await?;
             tracing::info!(session = %id, user = %actor.username, "viewing a session shared by name");
             let entry = AuditEntry::by(actor, AuditKind::Joined).session(id);

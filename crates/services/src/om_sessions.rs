@@ -10,15 +10,14 @@ use domain::{
     OmSessionRecord, Port, SecretKind, SessionEnd, SessionStatus, SessionTitle, SessionWindow,
     TerminalSize, UserId,
 };
-use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
+use gateway::{Credential, ShellTarget, Timeouts};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
-use tokio::sync::mpsc;
 
 use crate::audit::AuditEntry;
 use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
-use crate::terminal::{Attachment, LiveSession};
+use crate::terminal::{Attachment, Host, LiveSession, Now, Outcome, ShellEnds, Start};
 use crate::{Actor, ServiceError, Services, keyframes};
 
 impl Services {
@@ -38,12 +37,7 @@ impl Services {
         let id = self
             .insert_session(actor, account_id, &title, window, SessionStatus::Active)
             .await?;
-        let session = self.launch(actor, id, &account, window).await?;
-        // The creator's browser opens the page next; one that never does
-        // (a script, a closed tab) must not hold the SSH connection for the
-        // whole window, so the grace period runs from now, as if it had
-        // attached and left.
-        self.start_reconnect_grace(session, 0);
+        self.launch(actor, id, &account, window, true).await?;
         Ok(id)
     }
 
@@ -126,13 +120,16 @@ impl Services {
     }
 
     /// Opens the recording, the live session and, in the background, the
-    /// shell of a session that is now active.
+    /// shell of a session that is now active. With `awaits_creator` (Login)
+    /// the creator's browser is expected next: the session ends unless it
+    /// attaches within the reconnect grace.
     pub(crate) async fn launch(
         &self,
         owner: &Actor,
         id: OmSessionId,
         account: &GrantedAccount,
         window: SessionWindow,
+        awaits_creator: bool,
     ) -> Result<Arc<LiveSession>, ServiceError> {
         let target = self.shell_target(account.host_account_id).await?;
         let started = AuditEntry::by(owner, AuditKind::SessionStarted)
@@ -155,14 +152,16 @@ impl Services {
             false => None,
         };
         let (recorder, recorded) = Recorder::channel();
-        let (session, commands) = LiveSession::new(
+        let start = Start {
             id,
-            (owner.id, owner.display_name.clone()),
-            TerminalSize::INITIAL,
-            self.config.control_request_timeout,
+            creator: (owner.id, owner.display_name.clone()),
+            request_timeout: self.config.control_request_timeout,
+            reconnect_grace: self.config.reconnect_grace,
             recorder,
-        );
-        session.set_window(window);
+            window: Some(window),
+            awaits_creator,
+        };
+        let (session, shell) = LiveSession::start(start, SessionHost(self.clone()));
         if let Some(writer) = writer {
             let services = self.clone();
             let path = writer.path().to_owned();
@@ -186,7 +185,7 @@ impl Services {
         }
         self.live.insert(session.clone());
         tracing::info!(session = %id, user = %owner.username, account = %account.host_account_id, "session started");
-        tokio::spawn(self.clone().run_session(session.clone(), target, commands));
+        tokio::spawn(self.clone().open_shell(target, shell));
         Ok(session)
     }
 
@@ -220,44 +219,31 @@ impl Services {
         }
     }
 
-    async fn run_session(
-        self,
-        session: Arc<LiveSession>,
-        target: ShellTarget,
-        commands: mpsc::UnboundedReceiver<ShellCommand>,
-    ) {
+    /// Opens the shell and hands its events to the session's driver.
+    async fn open_shell(self, target: ShellTarget, shell: ShellEnds) {
         let timeouts = Timeouts {
             connect: self.config.connect_timeout,
             keepalive_interval: self.config.keepalive_interval,
             keepalive_max: self.config.keepalive_max,
         };
-        let opened = gateway::open_shell(target, TerminalSize::INITIAL, timeouts, commands).await;
-        let mut events = match opened {
-            Ok(events) => events,
-            Err(end) => return self.end_session(session.id, end).await,
-        };
-        session.connected();
-        while let Some(event) = events.recv().await {
-            match event {
-                ShellEvent::Output(bytes) => session.output(bytes),
-                ShellEvent::Closed(end) => {
-                    let end = end.unwrap_or(SessionEnd::ConnectionFailed);
-                    return self.end_session(session.id, end).await;
-                }
-            }
+        let opened =
+            gateway::open_shell(target, TerminalSize::INITIAL, timeouts, shell.commands).await;
+        // A session that ended while the shell opened drops it here.
+        let _ = shell.opened.send(opened);
+    }
+
+    /// Ends a live session for everyone and waits until its end is stored.
+    /// Does nothing when it has already ended.
+    pub(crate) async fn end_session(&self, id: OmSessionId, end: SessionEnd) {
+        if let Some(session) = self.live.get(id) {
+            session.end(end).await;
         }
     }
 
-    /// Ends a live session for everyone and stores why. Does nothing when it
-    /// has already ended.
-    pub(crate) async fn end_session(&self, id: OmSessionId, end: SessionEnd) {
-        let Some(session) = self.live.get(id) else {
-            return;
-        };
-        if !session.finish(end.clone()) {
-            return;
-        }
-        self.live.remove(id);
+    /// What follows the end of a live session, in its driver: the end
+    /// stored and audited, its shares closed, its recording finished.
+    async fn session_ended(&self, id: OmSessionId, creator: UserId, end: SessionEnd) {
+        let session = self.live.remove(id);
         tracing::info!(session = %id, code = end.code(), "session ended");
         // The end first: whoever asks about the session from now on (an
         // invitation, say) must learn why it ended without waiting for the
@@ -265,11 +251,11 @@ impl Services {
         if let Err(error) = self.store_end(id, &end).await {
             tracing::error!(session = %id, %error, "storing the end of a session failed");
         }
-        self.audit_end(session.creator, id, &end).await;
+        self.audit_end(creator, id, &end).await;
         if let Err(error) = self.close_shares(id).await {
             tracing::error!(session = %id, ?error, "closing the shares of a session failed");
         }
-        let Some(task) = session.take_recording_task() else {
+        let Some(task) = session.and_then(|session| session.take_recording_task()) else {
             return;
         };
         if let Ok(Ok(summary)) = task.await
@@ -365,7 +351,7 @@ impl Services {
         &self,
         actor: &Actor,
         id: OmSessionId,
-    ) -> Result<(Arc<LiveSession>, Attachment), ServiceError> {
+    ) -> Result<Attachment, ServiceError> {
         let record = self.session_record(actor, id).await?;
         if let Some((code, _)) = record.ended {
             return Err(ServiceError::Ended(
@@ -376,45 +362,20 @@ impl Services {
             .live
             .get(id)
             .ok_or(ServiceError::NotFound("live session"))?;
-        let attachment = match record.viewer_is_monitor {
-            true => session.monitor(actor.id, actor.display_name.clone()),
-            false => session.attach(actor.id),
-        }
-        .ok_or(ServiceError::Forbidden)?;
+        let attachment = session
+            .attach(
+                actor.id,
+                actor.display_name.clone(),
+                record.viewer_is_monitor,
+            )
+            .await
+            .ok_or(ServiceError::Forbidden)?;
         if attachment.monitoring {
             tracing::info!(session = %id, user = %actor.username, "monitoring a session");
             let entry = AuditEntry::by(actor, AuditKind::SessionMonitored);
             self.audit(entry.session(id)).await;
         }
-        Ok((session, attachment))
-    }
-
-    /// Called when a browser's socket closes, with whether it attached as a
-    /// monitor. When it was the creator's last, the session ends unless they
-    /// come back within the grace period.
-    pub fn detach_terminal(&self, actor: &Actor, session: &Arc<LiveSession>, monitoring: bool) {
-        if monitoring {
-            session.stop_monitoring(actor.id);
-            return;
-        }
-        if let Some(generation) = session.detach(actor.id) {
-            self.start_reconnect_grace(session.clone(), generation);
-        }
-    }
-
-    /// Ends the session unless its creator attaches a browser within the
-    /// grace period; `generation` is the creator's attach count when the
-    /// period starts.
-    fn start_reconnect_grace(&self, session: Arc<LiveSession>, generation: u64) {
-        let services = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(services.config.reconnect_grace).await;
-            if session.grace_expired(generation) {
-                services
-                    .end_session(session.id, SessionEnd::CreatorGone)
-                    .await;
-            }
-        });
+        Ok(attachment)
     }
 
     /// The session as its page shows it: to its creator, and to invited
@@ -526,5 +487,30 @@ pub(crate) fn ended_status(end: &SessionEnd) -> SessionStatus {
     match end.is_failure() {
         true => SessionStatus::Failed,
         false => SessionStatus::Ended,
+    }
+}
+
+/// The live sessions' link to the rest of Tandem: the clock, and the
+/// storage work after an outcome of a session's driver.
+struct SessionHost(Services);
+
+impl Host for SessionHost {
+    fn now(&self) -> Now {
+        Now {
+            instant: std::time::Instant::now(),
+            wall: self.0.now(),
+        }
+    }
+
+    async fn settle(&self, id: OmSessionId, creator: UserId, outcome: Outcome) {
+        match outcome {
+            Outcome::Ended(end) => self.0.session_ended(id, creator, end).await,
+            Outcome::TimedOut(users) => {
+                for user in users {
+                    let entry = AuditEntry::concerning(user, AuditKind::ControlTimedOut);
+                    self.0.audit(entry.session(id)).await;
+                }
+            }
+        }
     }
 }

@@ -144,7 +144,8 @@ impl Services {
         id: OmSessionId,
     ) -> Result<(), ServiceError> {
         let live = self.live_session(id)?;
-        live.mark(format!("terminated by {}", actor.display_name));
+        live.mark(format!("terminated by {}", actor.display_name))
+            .await;
         tracing::info!(session = %id, user = %actor.username, "session terminated by an admin");
         let entry = AuditEntry::by(actor, AuditKind::SessionTerminated).session(id);
         self.audit(entry.detail(SessionEnd::TerminatedByAdmin.code()))

@@ -1,7 +1,8 @@
-//! The clock of session windows: once a second it opens scheduled sessions
-//! whose start has come, warns the participants of sessions near their
-//! end, and ends sessions whose window is over. What is due is decided by
-//! `SessionWindow::due`; this only acts on it.
+//! The clock of scheduled sessions: once a second it opens those whose
+//! start has come, and ends those whose whole window passed while Tandem
+//! was down. What is due is decided by `SessionWindow::due`; this only acts
+//! on it. A live session's own driver warns of its window's end and ends
+//! it.
 
 use std::time::Duration;
 
@@ -51,11 +52,6 @@ impl Services {
                 _ => {}
             }
         }
-        for live in self.live.all() {
-            if live.window_due(now) == Some(WindowDue::End) {
-                self.end_session(live.id, SessionEnd::WindowOver).await;
-            }
-        }
         Ok(())
     }
 
@@ -88,7 +84,7 @@ impl Services {
             return Ok(());
         };
         let window = window_of(&row);
-        if let Err(error) = self.launch(&owner, id, &account, window).await {
+        if let Err(error) = self.launch(&owner, id, &account, window, false).await {
             tracing::error!(session = %id, ?error, "a scheduled session did not start");
             // An end of its own (R_500) is stored already.
             if !matches!(error, ServiceError::Ended(_)) {

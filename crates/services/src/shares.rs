@@ -128,7 +128,7 @@ impl Services {
         }
         .insert(&self.db)
         .await?;
-        live.set_shared(true);
+        live.set_shared(true).await;
         tracing::info!(session = %id, share = created.id, "share created");
         let entry = AuditEntry::by(actor, AuditKind::ShareCreated).session(id);
         self.audit(entry.object("share", created.id)).await;
@@ -189,7 +189,7 @@ impl Services {
             .ok_or(ServiceError::NotFound("open share"))?;
         // Closed first, so nobody enters between the two steps.
         let cancelled = self.close_share(share.id, ShareStatus::Cancelled).await?;
-        let forced_out = live.cancel_share();
+        let forced_out = live.cancel_share().await;
         for user in forced_out {
             self.record_leaving(id, Some(user)).await?;
         }
@@ -328,7 +328,7 @@ impl Services {
                 .refuse(actor, address, Some((&session, &share)), refusal)
                 .await);
         }
-        if live.enter(actor.id, actor.display_name.clone()) {
+        if live.enter(actor.id, actor.display_name.clone()).await {
             self.record_entry(actor, id, Some(share.id), address)
                 .await?;
             tracing::info!(session = %id, user = %actor.username, %address, "entered a shared session");

@@ -1,35 +1,41 @@
 //! Live O&M sessions on this node, independent of the WebSocket transport.
 //!
-//! The shell's output is fed to a terminal emulator (vt100) that keeps the
-//! current screen, then fanned out to every attached browser as encoded
-//! frames on a broadcast channel. Feeding and sending happen under one lock,
-//! so a browser that attaches takes a snapshot and a subscription that fit
-//! together exactly: nothing is lost or shown twice. A browser that falls
-//! behind the channel is dropped from it and resynchronised from a fresh
-//! snapshot, so a slow viewer never slows the shell or anyone else.
+//! Each session is driven by one task (`driver`) that owns its state and
+//! takes the shell's events, participants' commands and its deadlines one
+//! at a time. The shell's output becomes a sequence (`stream`) that every
+//! browser reads from its own position, and that a second task reads to
+//! keep the screen (`screen`), so no terminal emulator runs on the output
+//! path. A browser that attaches draws a snapshot of the screen taken after
+//! a known entry, then reads the entries after it: exact, with nothing
+//! shared between the output and the screen but the sequence itself.
 
-use std::collections::{HashMap, HashSet};
-use std::num::NonZeroU16;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use domain::{Control, OmSessionId, SessionEnd, SessionWindow, TerminalSize, UserId};
-use gateway::ShellCommand;
+use domain::{ControlError, OmSessionId, SessionEnd, SessionWindow, TerminalSize, UserId};
+use gateway::{ShellCommand, ShellEvent};
 use protocol::{ServerEvent, ServerMsg};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::recording::{Recorder, RecordingSummary};
 
+mod attachment;
 mod cooperation;
+mod driver;
+mod markers;
 mod monitoring;
+mod screen;
+mod stream;
 
-/// Frames buffered per browser before it counts as fallen behind. The
-/// channel is one ring shared by all browsers, so this bounds memory per
-/// session, not per participant.
-const FRAME_BUFFER: usize = 512;
-const SCROLLBACK_LINES: usize = 0;
+pub use attachment::Attachment;
+use driver::{Command, ConnectionId, Core, Envelope, Outputs, Reply};
+pub(crate) use driver::{Host, Now, Outcome};
+use screen::ScreenTask;
+use stream::OutputStream;
 
 /// The live sessions of this node, by id.
 #[derive(Default)]
@@ -62,223 +68,183 @@ impl LiveSessions {
     }
 }
 
-pub struct LiveSession {
-    pub id: OmSessionId,
-    pub creator: UserId,
-    /// A std Mutex: every section is short and synchronous (parse a chunk,
-    /// apply a control rule, send to a broadcast channel, which never
-    /// waits).
-    state: Mutex<State>,
-    frames: broadcast::Sender<Frame>,
-    /// The current panel. A `watch`, not the broadcast: a browser that is
-    /// busy gets only the latest panel, so N people joining cost N panels
-    /// per browser at most, never a backlog that makes it fall behind.
-    panel: watch::Sender<Frame>,
-    /// To the shell; what is sent while it opens waits its turn there.
-    commands: mpsc::UnboundedSender<ShellCommand>,
-    /// Everything the recording shows, sent under the state lock so it is
-    /// in the order the browsers saw it.
-    recorder: Recorder,
-    /// The task writing the recording, awaited when the session ends.
-    recording_task: Mutex<Option<RecordingTask>>,
-}
-
-pub(crate) type RecordingTask = JoinHandle<std::io::Result<RecordingSummary>>;
-
-struct State {
-    screen: vt100::Parser,
-    phase: Phase,
-    /// Who is in and who may type.
-    control: Control,
-    /// Display names of everyone who has been in, for the panel.
-    names: HashMap<UserId, String>,
-    /// Open sockets per user. At zero the creator's reconnect grace starts,
-    /// and an invited user's control and request lapse.
-    connections: HashMap<UserId, usize>,
-    /// Whether an invitation is open, for the panel.
-    shared: bool,
-    /// Administrators watching without being in, in order of arrival. They
-    /// are not in `control`, so nothing they send reaches the host.
-    monitors: Vec<Monitor>,
-    /// Bumped whenever the creator attaches, so that a grace period started
-    /// before can tell it was overtaken.
-    attach_generation: u64,
-    /// Who was in and who had control at the last recorded change.
-    recorded: Roster,
-    /// Participants the owner added by name: Cancel share leaves them in.
-    members: HashSet<UserId>,
-    /// The session's window, and whether its end is near.
-    window: Option<SessionWindow>,
-    ending_soon: bool,
-}
-
-/// An administrator watching a session, and how many sockets they have
-/// open on it: they count as gone only when the last one closes.
-struct Monitor {
-    user: UserId,
-    connections: usize,
-}
-
-/// What the recording's markers follow.
-#[derive(Clone, PartialEq, Eq)]
-struct Roster {
-    participants: Vec<UserId>,
-    controller: UserId,
-    shared: bool,
-    monitors: Vec<UserId>,
-}
-
-impl Roster {
-    fn of(state: &State) -> Self {
-        Roster {
-            participants: state.control.participants().collect(),
-            controller: state.control.controller(),
-            shared: state.shared,
-            monitors: state.monitors.iter().map(|monitor| monitor.user).collect(),
-        }
-    }
-}
-
-impl State {
-    fn name(&self, user: UserId) -> String {
-        self.names.get(&user).cloned().unwrap_or_default()
-    }
-
-    /// Whether `user` watches as a monitor (and is not in the session).
-    fn is_monitor(&self, user: UserId) -> bool {
-        !self.control.is_in(user) && self.monitors.iter().any(|monitor| monitor.user == user)
-    }
-}
-
-#[derive(Clone)]
-enum Phase {
+/// Where a session stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Phase {
+    #[default]
     Connecting,
     Connected,
     Ended(SessionEnd),
 }
 
+/// The session as the driver last published it: what browsers show and
+/// what services read without asking the driver.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct View {
+    pub phase: Phase,
+    /// The panel, encoded once for every browser.
+    pub panel: Bytes,
+    /// Who is in, the creator first, with their names.
+    pub participants: Vec<(UserId, String)>,
+    pub controller: String,
+    pub shared: bool,
+    pub monitors: Vec<(UserId, String)>,
+}
+
+impl View {
+    fn of(core: &Core) -> Self {
+        let panel = ServerMsg::Event(ServerEvent::Panel(core.panel())).encode();
+        Self {
+            phase: core.phase.clone(),
+            panel: Bytes::from(panel),
+            participants: core
+                .control
+                .participants()
+                .map(|user| (user, core.name(user)))
+                .collect(),
+            controller: core.name(core.control.controller()),
+            shared: core.shared,
+            monitors: core
+                .monitors
+                .iter()
+                .map(|user| (*user, core.name(*user)))
+                .collect(),
+        }
+    }
+
+    fn is_in(&self, user: UserId) -> bool {
+        self.participants.iter().any(|(id, _)| *id == user)
+    }
+
+    fn is_monitor(&self, user: UserId) -> bool {
+        self.monitors.iter().any(|(id, _)| *id == user)
+    }
+}
+
 /// One encoded message for every browser of the session, or for the
 /// browsers of one user only.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Frame {
     to: Option<UserId>,
     pub bytes: Bytes,
     /// The last frame for the browsers it reaches (`Ended`, `Left`), so the
-    /// socket closes after it without decoding every frame to find out.
+    /// socket closes after it.
     pub closes: bool,
 }
 
 impl Frame {
-    fn everyone(message: ServerMsg) -> Self {
-        Self::new(None, message)
+    fn event(event: ServerEvent) -> Self {
+        Self::new(None, event)
     }
 
     fn to(user: UserId, event: ServerEvent) -> Self {
-        Self::new(Some(user), ServerMsg::Event(event))
+        Self::new(Some(user), event)
     }
 
-    fn new(to: Option<UserId>, message: ServerMsg) -> Self {
-        let closes = matches!(
-            message,
-            ServerMsg::Event(ServerEvent::Ended { .. } | ServerEvent::Left { .. })
-        );
+    fn new(to: Option<UserId>, event: ServerEvent) -> Self {
+        let closes = matches!(event, ServerEvent::Ended { .. } | ServerEvent::Left { .. });
         Self {
             to,
-            bytes: Bytes::from(message.encode()),
+            bytes: Bytes::from(ServerMsg::Event(event).encode()),
             closes,
         }
     }
 
-    pub fn is_for(&self, user: UserId) -> bool {
+    fn raw(bytes: Bytes) -> Self {
+        Self {
+            to: None,
+            bytes,
+            closes: false,
+        }
+    }
+
+    fn is_for(&self, user: UserId) -> bool {
         self.to.is_none_or(|to| to == user)
     }
 }
 
-/// What a newly attached browser needs: the frames that bring it to the
-/// current screen, then the live stream and the panel's changes.
-pub struct Attachment {
-    pub initial: Vec<Frame>,
-    pub frames: broadcast::Receiver<Frame>,
-    pub panel: watch::Receiver<Frame>,
-    /// Whether this browser watches as a monitor rather than a participant;
-    /// its socket hands this back when it detaches.
-    pub monitoring: bool,
+/// How a live session looks right now, for the admin's Sessions page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveOverview {
+    pub participants: Vec<String>,
+    pub controller: String,
+    pub shared: bool,
+    pub monitors: Vec<String>,
 }
 
-fn event(event: ServerEvent) -> Frame {
-    Frame::everyone(ServerMsg::Event(event))
+pub(crate) type RecordingTask = JoinHandle<std::io::Result<RecordingSummary>>;
+
+/// A live session's handle: it sends commands to the session's driver and
+/// reads what the driver last published.
+pub struct LiveSession {
+    pub id: OmSessionId,
+    pub creator: UserId,
+    inbox: mpsc::UnboundedSender<Envelope>,
+    view: watch::Receiver<View>,
+    stream: Arc<OutputStream>,
+    notices: broadcast::Sender<Frame>,
+    screen: ScreenTask,
+    next_connection: AtomicU64,
+    /// The task writing the recording, awaited when the session ends.
+    recording_task: Mutex<Option<RecordingTask>>,
 }
 
-/// A side of a terminal for vt100, which counts in non-zero cells. Sizes
-/// reach here as `TerminalSize`s, so this never needs its fallback.
-pub(crate) fn size(value: u16) -> NonZeroU16 {
-    NonZeroU16::new(value).unwrap_or(NonZeroU16::MIN)
+/// What a session starts with.
+pub(crate) struct Start {
+    pub id: OmSessionId,
+    pub creator: (UserId, String),
+    pub request_timeout: Duration,
+    pub reconnect_grace: Duration,
+    pub recorder: Recorder,
+    pub window: Option<SessionWindow>,
+    /// Whether the creator's browser is about to open (Login), so that the
+    /// reconnect grace runs from the start.
+    pub awaits_creator: bool,
 }
 
-/// The screen for someone who starts watching now (a late joiner, a
-/// keyframe of a recording): the terminal's visible contents, cursor and
-/// modes, on the alternate screen if the shell is on it.
-pub(crate) fn snapshot(screen: &vt100::Screen) -> Vec<u8> {
-    let mut contents = Vec::new();
-    if screen.alternate_screen() {
-        contents.extend_from_slice(b"\x1b[?1049h");
-    }
-    contents.extend_from_slice(screen.state_formatted().as_bytes());
-    contents
+/// The shell's side of a starting session: where commands for the shell
+/// come from, and where the outcome of opening it goes.
+pub(crate) struct ShellEnds {
+    pub commands: mpsc::UnboundedReceiver<ShellCommand>,
+    pub opened: oneshot::Sender<Result<mpsc::Receiver<ShellEvent>, SessionEnd>>,
 }
 
 impl LiveSession {
-    /// A session whose shell is still opening, and the queue of commands for
-    /// the shell once it is open.
-    pub(crate) fn new(
-        id: OmSessionId,
-        creator: (UserId, String),
-        terminal: TerminalSize,
-        request_timeout: Duration,
-        recorder: Recorder,
-    ) -> (Arc<Self>, mpsc::UnboundedReceiver<ShellCommand>) {
-        let (frames, _) = broadcast::channel(FRAME_BUFFER);
-        let (commands, queue) = mpsc::unbounded_channel();
-        let (creator, creator_name) = creator;
-        // From the first event on, the markers say who types.
-        recorder.marker(format!("control: {creator_name}"));
-        let control = Control::new(creator, request_timeout);
-        let recorded = Roster {
-            participants: control.participants().collect(),
-            controller: creator,
-            shared: false,
-            monitors: Vec::new(),
-        };
-        let state = State {
-            screen: vt100::Parser::new(
-                size(terminal.rows()),
-                size(terminal.cols()),
-                SCROLLBACK_LINES,
-            ),
-            phase: Phase::Connecting,
-            control,
-            names: HashMap::from([(creator, creator_name)]),
-            connections: HashMap::new(),
-            shared: false,
-            monitors: Vec::new(),
-            attach_generation: 0,
-            recorded,
-            members: HashSet::new(),
-            window: None,
-            ending_soon: false,
-        };
-        let (panel, _) = watch::channel(panel(&state));
+    /// Starts the driver and the screen of a session whose shell is about
+    /// to be opened by whoever holds the returned `ShellEnds`.
+    pub(crate) fn start(start: Start, host: impl Host) -> (Arc<Self>, ShellEnds) {
+        let (shell, commands) = mpsc::unbounded_channel();
+        let (opened, opening) = oneshot::channel();
+        let out = Outputs::new(shell, start.recorder);
+        let (stream, notices, view) = (
+            out.stream.clone(),
+            out.notices.clone(),
+            out.view.subscribe(),
+        );
+        let mut core = Core::new(
+            start.creator.clone(),
+            start.request_timeout,
+            start.reconnect_grace,
+            out,
+            start.awaits_creator.then(|| host.now().instant),
+        );
+        if let Some(window) = start.window {
+            core.handle(Command::SetWindow(window), host.now());
+        }
+        let (inbox, commands_in) = mpsc::unbounded_channel();
+        tokio::spawn(driver::run(start.id, core, host, opening, commands_in));
         let session = Arc::new(Self {
-            id,
-            creator,
-            state: Mutex::new(state),
-            frames,
-            panel,
-            commands,
-            recorder,
+            id: start.id,
+            creator: start.creator.0,
+            inbox,
+            view,
+            screen: ScreenTask::spawn(stream.clone(), TerminalSize::INITIAL),
+            stream,
+            notices,
+            next_connection: AtomicU64::new(0),
             recording_task: Mutex::new(None),
         });
-        (session, queue)
+        (session, ShellEnds { commands, opened })
     }
 
     pub(crate) fn set_recording_task(&self, task: RecordingTask) {
@@ -296,258 +262,181 @@ impl LiveSession {
             .take()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Sends `command` without waiting for its answer.
+    fn send(&self, command: Command) {
+        // A driver that is gone has ended the session; nothing to change.
+        let _ = self.inbox.send(Envelope {
+            command,
+            reply: None,
+        });
     }
 
-    fn send(&self, frame: Frame) {
-        // No receivers is fine: nobody is watching right now.
-        let _ = self.frames.send(frame);
-    }
-
-    /// Called under the state lock after every change the panel shows;
-    /// records a marker for each join, exit, control change and share
-    /// opened or closed since the last one.
-    fn publish_panel(&self, state: &mut State) {
-        self.panel.send_replace(panel(state));
-        let now = Roster::of(state);
-        if now == state.recorded {
-            return;
-        }
-        let before = std::mem::replace(&mut state.recorded, now.clone());
-        for user in &now.participants {
-            if !before.participants.contains(user) {
-                self.recorder
-                    .marker(format!("{} entered", state.name(*user)));
-            }
-        }
-        for user in &before.participants {
-            if !now.participants.contains(user) {
-                self.recorder.marker(format!("{} left", state.name(*user)));
-            }
-        }
-        if now.controller != before.controller {
-            self.recorder
-                .marker(format!("control: {}", state.name(now.controller)));
-        }
-        if now.shared != before.shared {
-            let change = if now.shared { "created" } else { "cancelled" };
-            self.recorder.marker(format!("share {change}"));
-        }
-        for user in &now.monitors {
-            if !before.monitors.contains(user) {
-                self.recorder
-                    .marker(format!("{} started monitoring", state.name(*user)));
-            }
-        }
-        for user in &before.monitors {
-            if !now.monitors.contains(user) {
-                self.recorder
-                    .marker(format!("{} stopped monitoring", state.name(*user)));
-            }
-        }
-    }
-
-    /// Attaches a browser of `user`, who must be in the session.
-    pub fn attach(&self, user: UserId) -> Option<Attachment> {
-        let mut state = self.lock();
-        if !state.control.is_in(user) {
-            return None;
-        }
-        let connections = state.connections.entry(user).or_default();
-        *connections += 1;
-        let first = *connections == 1;
-        if user == self.creator {
-            state.attach_generation += 1;
-        }
-        if first {
-            self.publish_panel(&mut state);
-        }
-        Some(self.snapshot(&state, user))
-    }
-
-    /// Brings a browser that fell behind back to the current screen.
-    pub fn resynchronise(&self, user: UserId) -> Attachment {
-        self.snapshot(&self.lock(), user)
-    }
-
-    /// Detaches a browser of `user`. Returns the generation to hand to
-    /// `grace_expired` when it was the creator's last one.
-    pub fn detach(&self, user: UserId) -> Option<u64> {
-        let mut state = self.lock();
-        let connections = state.connections.entry(user).or_default();
-        *connections = connections.saturating_sub(1);
-        if *connections > 0 {
-            return None;
-        }
-        state.connections.remove(&user);
-        state.control.disconnect(user);
-        self.publish_panel(&mut state);
-        (user == self.creator).then_some(state.attach_generation)
-    }
-
-    /// Whether the creator stayed away since `detach` returned `generation`.
-    pub fn grace_expired(&self, generation: u64) -> bool {
-        let state = self.lock();
-        !state.connections.contains_key(&self.creator) && state.attach_generation == generation
-    }
-
-    fn snapshot(&self, state: &State, user: UserId) -> Attachment {
-        let frames = self.frames.subscribe();
-        // The initial frames carry the current panel.
-        let mut panel_changes = self.panel.subscribe();
-        panel_changes.mark_unchanged();
-        let monitoring = state.is_monitor(user);
-        if !state.control.is_in(user) && !monitoring && !matches!(state.phase, Phase::Ended(_)) {
-            let left = Frame::to(
-                user,
-                ServerEvent::Left {
-                    message: "You are no longer in this session.".to_owned(),
-                    may_enter_again: state.shared,
-                },
-            );
-            return Attachment {
-                initial: vec![left],
-                frames,
-                panel: panel_changes,
-                monitoring,
-            };
-        }
-        let screen = state.screen.screen();
-        let mut initial = match &state.phase {
-            Phase::Connecting => vec![event(ServerEvent::Connecting)],
-            Phase::Connected => {
-                let (rows, cols) = screen.size();
-                let contents = snapshot(screen);
-                vec![
-                    event(ServerEvent::Connected),
-                    event(ServerEvent::Reset {
-                        cols: cols.get(),
-                        rows: rows.get(),
-                    }),
-                    Frame::everyone(ServerMsg::Output(contents)),
-                ]
-            }
-            Phase::Ended(end) => vec![ended(end)],
+    /// Sends `command` and waits for the driver's answer; a session that
+    /// has ended answers that nothing changed.
+    async fn ask(&self, command: Command) -> Reply {
+        let (reply, answer) = oneshot::channel();
+        let envelope = Envelope {
+            command,
+            reply: Some(reply),
         };
-        if !matches!(state.phase, Phase::Ended(_)) {
-            initial.push(panel(state));
+        if self.inbox.send(envelope).is_err() {
+            return Reply::Done(false);
         }
-        Attachment {
-            initial,
-            frames,
-            panel: panel_changes,
-            monitoring,
-        }
+        answer.await.unwrap_or(Reply::Done(false))
     }
 
-    pub(crate) fn connected(&self) {
-        let mut state = self.lock();
-        if matches!(state.phase, Phase::Connecting) {
-            state.phase = Phase::Connected;
-            self.send(event(ServerEvent::Connected));
+    async fn done(&self, command: Command) -> bool {
+        matches!(self.ask(command).await, Reply::Done(true))
+    }
+
+    async fn control(&self, command: Command) -> Result<(), ControlError> {
+        match self.ask(command).await {
+            Reply::Control(outcome) => outcome,
+            _ => Err(ControlError::NotInSession),
         }
-    }
-
-    pub(crate) fn output(&self, bytes: Vec<u8>) {
-        let mut state = self.lock();
-        state.screen.process(&bytes);
-        self.recorder.output(&bytes);
-        self.send(Frame::everyone(ServerMsg::Output(bytes)));
-    }
-
-    /// Keystrokes from `user`: only the controller's reach the host.
-    pub fn input(&self, user: UserId, bytes: Vec<u8>) -> bool {
-        let state = self.lock();
-        if !state.control.may_type(user) {
-            return false;
-        }
-        // Under the lock, so the markers before it name who typed it.
-        self.recorder.input(&bytes);
-        self.command(ShellCommand::Input(bytes))
-    }
-
-    /// A new terminal size from `user`: only the controller's reaches the
-    /// host.
-    pub fn resize(&self, user: UserId, terminal: TerminalSize) -> bool {
-        let (cols, rows) = (terminal.cols(), terminal.rows());
-        {
-            let mut state = self.lock();
-            if !state.control.may_type(user) {
-                return false;
-            }
-            state.screen.set_size(size(rows), size(cols));
-            self.recorder.resize(cols, rows);
-            self.send(event(ServerEvent::Resized { cols, rows }));
-        }
-        self.command(ShellCommand::Resize(terminal))
-    }
-
-    fn command(&self, command: ShellCommand) -> bool {
-        self.commands.send(command).is_ok()
-    }
-
-    /// Ends the session for everyone: closes the shell and tells every
-    /// browser why. Returns false when it had already ended.
-    pub(crate) fn finish(&self, end: SessionEnd) -> bool {
-        {
-            let mut state = self.lock();
-            if matches!(state.phase, Phase::Ended(_)) {
-                return false;
-            }
-            state.phase = Phase::Ended(end.clone());
-            self.send(ended(&end));
-            self.recorder
-                .marker(format!("session ended ({})", end.code()));
-            self.recorder.end();
-        }
-        self.command(ShellCommand::Close);
-        true
     }
 
     pub fn has_ended(&self) -> bool {
-        matches!(self.lock().phase, Phase::Ended(_))
+        matches!(self.view.borrow().phase, Phase::Ended(_))
     }
-}
 
-fn ended(end: &SessionEnd) -> Frame {
-    event(ServerEvent::Ended {
-        code: end.code().to_owned(),
-        message: end.message().to_owned(),
-    })
-}
+    pub fn is_in(&self, user: UserId) -> bool {
+        self.view.borrow().is_in(user)
+    }
 
-/// The panel as everyone sees it.
-fn panel(state: &State) -> Frame {
-    let control = &state.control;
-    let participants = control
-        .participants()
-        .map(|user| protocol::Participant {
-            id: user.0,
-            name: state.name(user),
-            online: state.connections.contains_key(&user),
-        })
-        .collect();
-    event(ServerEvent::Panel(protocol::Panel {
-        creator: control.creator().0,
-        controller: control.controller().0,
-        participants,
-        requests: control
-            .requests()
+    /// Display names of everyone in, the creator first.
+    pub fn participant_names(&self) -> Vec<String> {
+        let view = self.view.borrow();
+        view.participants
             .iter()
-            .map(|request| request.requester.0)
-            .collect(),
-        shared: state.shared,
-        monitors: state
-            .monitors
-            .iter()
-            .map(|monitor| state.name(monitor.user))
-            .collect(),
-        ends_at: state.window.map(|window| window.end.to_rfc3339()),
-        ending_soon: state.ending_soon,
-    }))
+            .map(|(_, name)| name.clone())
+            .collect()
+    }
+
+    /// Who is in, who types, whether it is shared and who watches.
+    pub(crate) fn overview(&self) -> LiveOverview {
+        let view = self.view.borrow();
+        LiveOverview {
+            participants: view
+                .participants
+                .iter()
+                .map(|(_, name)| name.clone())
+                .collect(),
+            controller: view.controller.clone(),
+            shared: view.shared,
+            monitors: view.monitors.iter().map(|(_, name)| name.clone()).collect(),
+        }
+    }
+
+    pub(crate) async fn set_shared(&self, shared: bool) {
+        self.ask(Command::Shared(shared)).await;
+    }
+
+    /// An invited user enters. Returns false when they were already in.
+    pub(crate) async fn enter(&self, user: UserId, name: String) -> bool {
+        let member = false;
+        self.done(Command::Enter { user, name, member }).await
+    }
+
+    /// A user the owner added by name comes in (View on My Sessions).
+    /// Returns false when they were already in.
+    pub(crate) async fn enter_as_member(&self, user: UserId, name: String) -> bool {
+        let member = true;
+        self.done(Command::Enter { user, name, member }).await
+    }
+
+    /// The owner took a user off the session's Shared with list: if they
+    /// are in, they are forced out. Returns whether they were in.
+    pub(crate) async fn remove_member(&self, user: UserId) -> bool {
+        self.done(Command::RemoveMember(user)).await
+    }
+
+    /// An invited user's Exit session. Returns whether they were in.
+    pub(crate) async fn leave(&self, user: UserId) -> bool {
+        self.done(Command::Leave(user)).await
+    }
+
+    /// Cancel share: every invited user is forced out at once. Returns who.
+    pub(crate) async fn cancel_share(&self) -> Vec<UserId> {
+        match self.ask(Command::CancelShare).await {
+            Reply::ForcedOut(users) => users,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The session's window is set or extended; everyone's panel shows it.
+    pub(crate) async fn set_window(&self, window: SessionWindow) {
+        self.ask(Command::SetWindow(window)).await;
+    }
+
+    pub async fn request_control(&self, user: UserId) -> Result<(), ControlError> {
+        self.control(Command::RequestControl(user)).await
+    }
+
+    pub async fn agree(&self, answerer: UserId, requester: UserId) -> Result<(), ControlError> {
+        let agree = Command::Agree {
+            answerer,
+            requester,
+        };
+        self.control(agree).await
+    }
+
+    pub async fn refuse(&self, answerer: UserId, requester: UserId) -> Result<(), ControlError> {
+        let refuse = Command::Refuse {
+            answerer,
+            requester,
+        };
+        self.control(refuse).await
+    }
+
+    pub async fn release_control(&self, user: UserId) -> Result<(), ControlError> {
+        self.control(Command::Release(user)).await
+    }
+
+    pub async fn take_control_back(&self, user: UserId) -> Result<(), ControlError> {
+        self.control(Command::TakeBack(user)).await
+    }
+
+    /// A marker in the recording, in order with what the browsers saw;
+    /// none once the session has ended.
+    pub(crate) async fn mark(&self, label: String) {
+        self.ask(Command::Mark(label)).await;
+    }
+
+    /// Ends the session for everyone and waits until its end is stored.
+    /// Returns false when it had already ended.
+    pub(crate) async fn end(&self, end: SessionEnd) -> bool {
+        self.done(Command::End(end)).await
+    }
+
+    /// Attaches a browser of `user`: as a participant when they are in the
+    /// session, else (`monitor`, for an administrator) as a monitor.
+    /// None when they may not attach.
+    pub async fn attach(
+        self: &Arc<Self>,
+        user: UserId,
+        name: String,
+        monitor: bool,
+    ) -> Option<Attachment> {
+        let connection: ConnectionId = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        // Subscribed first, so nothing said to the user after the attach
+        // is missed.
+        let notices = self.notices.subscribe();
+        let attach = Command::Attach {
+            connection,
+            user,
+            name,
+            monitor,
+        };
+        let Reply::Attached {
+            attached: true,
+            monitoring,
+        } = self.ask(attach).await
+        else {
+            return None;
+        };
+        Some(Attachment::new(self.clone(), connection, user, monitoring, notices).await)
+    }
 }
 
 #[cfg(test)]

@@ -34,18 +34,20 @@ async fn the_first_admin_reaches_a_shell_on_the_demo_host() {
         .start_session(&admin, granted[0].host_account_id)
         .await
         .unwrap();
-    let (session, mut attachment) = services.attach_terminal(&admin, id).await.unwrap();
-    assert!(session.input(admin.id, b"echo demo-$((6*7))\r".to_vec()));
+    let mut attachment = services.attach_terminal(&admin, id).await.unwrap();
+    attachment.input(b"echo demo-$((6*7))\r".to_vec());
     let mut seen = String::new();
     while !seen.contains("demo-42") {
-        let frame = tokio::time::timeout(Duration::from_secs(10), attachment.frames.recv())
+        let frames = tokio::time::timeout(Duration::from_secs(10), attachment.next())
             .await
             .unwrap()
             .unwrap();
-        match ServerMsg::decode(&frame.bytes).unwrap() {
-            ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
-            ServerMsg::Event(ServerEvent::Ended { message, .. }) => panic!("{message}"),
-            ServerMsg::Event(_) => {}
+        for frame in frames {
+            match ServerMsg::decode(&frame.bytes).unwrap() {
+                ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                ServerMsg::Event(ServerEvent::Ended { message, .. }) => panic!("{message}"),
+                ServerMsg::Event(_) => {}
+            }
         }
     }
     services.exit_session(&admin, id).await.unwrap();

@@ -37,18 +37,20 @@ async fn recorded_session(
 ) -> OmSessionId {
     let account = services.granted_accounts(actor).await.unwrap()[0].host_account_id;
     let id = services.start_session(actor, account).await.unwrap();
-    let (session, mut attachment) = services.attach_terminal(actor, id).await.unwrap();
-    assert!(session.input(actor.id, format!("echo {expression}\r").into_bytes()));
+    let mut attachment = services.attach_terminal(actor, id).await.unwrap();
+    attachment.input(format!("echo {expression}\r").into_bytes());
     let mut seen = String::new();
     while !seen.contains(result) {
-        let frame = tokio::time::timeout(Duration::from_secs(10), attachment.frames.recv())
+        let frames = tokio::time::timeout(Duration::from_secs(10), attachment.next())
             .await
             .unwrap()
             .unwrap();
-        match ServerMsg::decode(&frame.bytes).unwrap() {
-            ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
-            ServerMsg::Event(ServerEvent::Ended { message, .. }) => panic!("{message}"),
-            ServerMsg::Event(_) => {}
+        for frame in frames {
+            match ServerMsg::decode(&frame.bytes).unwrap() {
+                ServerMsg::Output(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                ServerMsg::Event(ServerEvent::Ended { message, .. }) => panic!("{message}"),
+                ServerMsg::Event(_) => {}
+            }
         }
     }
     services.exit_session(actor, id).await.unwrap();

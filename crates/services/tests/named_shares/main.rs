@@ -212,56 +212,57 @@ async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) ->
 
 /// A browser's view of a live session: the frames meant for one user.
 struct Viewer {
-    user: UserId,
     attachment: Attachment,
-    /// The initial frames, not read yet.
+    /// Frames received, not read yet.
     pending: std::collections::VecDeque<ServerMsg>,
     /// All terminal output seen so far.
     output: String,
+    /// The last panel received.
+    panel: Option<Panel>,
 }
 
 impl Viewer {
-    fn new(user: UserId, attachment: Attachment) -> Self {
-        let pending = attachment
-            .initial
-            .iter()
-            .filter(|frame| frame.is_for(user))
-            .map(|frame| ServerMsg::decode(&frame.bytes).unwrap())
-            .collect();
+    fn new(attachment: Attachment) -> Self {
         Self {
-            user,
             attachment,
-            pending,
+            pending: std::collections::VecDeque::new(),
             output: String::new(),
+            panel: None,
         }
     }
 
     async fn attach(services: &Services, actor: &Actor, id: OmSessionId) -> Self {
-        let (_, attachment) = services.attach_terminal(actor, id).await.unwrap();
-        Self::new(actor.id, attachment)
+        Self::new(services.attach_terminal(actor, id).await.unwrap())
     }
 
-    /// The next message for this user; output is also kept in `output`.
+    /// Types `text` in this browser; only the controller's reaches the host.
+    fn type_text(&self, text: &str) {
+        self.attachment.input(text.as_bytes().to_vec());
+    }
+
+    /// The next message for this user; output is also kept in `output`,
+    /// and the panel in `panel`.
     async fn next(&mut self) -> ServerMsg {
-        let message = match self.pending.pop_front() {
-            Some(message) => message,
-            None => loop {
-                let frame = tokio::time::timeout(PATIENCE, self.attachment.frames.recv())
-                    .await
-                    .unwrap_or_else(|_| {
-                        panic!(
-                            "no frame within {PATIENCE:?}; output so far: {}",
-                            self.output
-                        )
-                    })
-                    .unwrap();
-                if frame.is_for(self.user) {
-                    break ServerMsg::decode(&frame.bytes).unwrap();
-                }
-            },
-        };
-        if let ServerMsg::Output(bytes) = &message {
-            self.output.push_str(&String::from_utf8_lossy(bytes));
+        while self.pending.is_empty() {
+            let frames = tokio::time::timeout(PATIENCE, self.attachment.next())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "no frame within {PATIENCE:?}; output so far: {}",
+                        self.output
+                    )
+                })
+                .expect("the socket was closed");
+            let messages = frames
+                .iter()
+                .map(|frame| ServerMsg::decode(&frame.bytes).unwrap());
+            self.pending.extend(messages);
+        }
+        let message = self.pending.pop_front().unwrap();
+        match &message {
+            ServerMsg::Output(bytes) => self.output.push_str(&String::from_utf8_lossy(bytes)),
+            ServerMsg::Event(ServerEvent::Panel(panel)) => self.panel = Some(panel.clone()),
+            ServerMsg::Event(_) => {}
         }
         message
     }
@@ -280,11 +281,11 @@ impl Viewer {
         }
     }
 
-    /// The next event that is not a panel (panels arrive on their own
-    /// channel too, see `wait_for_panel`).
+    /// The next event that is not a panel.
     async fn wait_for_event(&mut self, wanted: impl Fn(&ServerEvent) -> bool) -> ServerEvent {
         loop {
             if let ServerMsg::Event(event) = self.next().await
+                && !matches!(event, ServerEvent::Panel(_))
                 && wanted(&event)
             {
                 return event;
@@ -292,20 +293,16 @@ impl Viewer {
         }
     }
 
-    /// The current panel once it satisfies `wanted`.
+    /// The latest panel once it satisfies `wanted`.
     async fn wait_for_panel(&mut self, what: &str, wanted: impl Fn(&Panel) -> bool) -> Panel {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let current = self.attachment.panel.borrow_and_update().bytes.clone();
-            match ServerMsg::decode(&current).unwrap() {
-                ServerMsg::Event(ServerEvent::Panel(panel)) if wanted(&panel) => return panel,
-                _ => {}
+            if let Some(panel) = self.panel.as_ref().filter(|panel| wanted(panel)) {
+                return panel.clone();
             }
-            let changed = tokio::time::timeout_at(deadline, self.attachment.panel.changed());
-            changed
+            tokio::time::timeout_at(deadline, self.next())
                 .await
-                .unwrap_or_else(|_| panic!("waited {PATIENCE:?} for a panel where {what}"))
-                .unwrap();
+                .unwrap_or_else(|_| panic!("waited {PATIENCE:?} for a panel where {what}"));
         }
     }
 }

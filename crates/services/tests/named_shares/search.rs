@@ -235,9 +235,9 @@ async fn users_outside_the_project_need_a_session_use_answer_and_the_password() 
         .view_session(&f.xavier, id, LOCALHOST)
         .await
         .unwrap();
-    let (session, _) = services.attach_terminal(&f.owner, id).await.unwrap();
+    let mut owner = Viewer::attach(services, &f.owner, id).await;
     let mut xavier = Viewer::attach(services, &f.xavier, id).await;
-    assert!(session.input(f.owner.id, b"echo outside-$((3*3))\r".to_vec()));
+    owner.type_text("echo outside-$((3*3))\r");
     xavier.wait_for_output("outside-9").await;
 
     // Someone nobody added may not View it.
@@ -265,7 +265,11 @@ async fn users_outside_the_project_need_a_session_use_answer_and_the_password() 
             may_enter_again: false,
         }
     );
-    assert!(!session.is_in(f.xavier.id));
+    owner
+        .wait_for_panel("xavier is out", |panel| {
+            !participant_ids(panel).contains(&f.xavier.id.0)
+        })
+        .await;
     assert!(matches!(
         services.view_session(&f.xavier, id, LOCALHOST).await,
         Err(ServiceError::Forbidden)

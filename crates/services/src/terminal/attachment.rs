@@ -1,0 +1,228 @@
+//! One browser on a live session: what it is sent, in order, and what it
+//! sends. Dropping the attachment detaches the browser.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use domain::{TerminalSize, UserId};
+use protocol::ServerEvent;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
+
+use super::driver::{Command, ConnectionId};
+use super::stream::{Dropped, Entry};
+use super::{Frame, LiveSession, Phase, View};
+
+/// Stream entries sent to a browser at a time.
+const BATCH: usize = 64;
+
+pub struct Attachment {
+    session: Arc<LiveSession>,
+    connection: ConnectionId,
+    user: UserId,
+    /// Whether this browser watches as a monitor rather than a participant.
+    pub monitoring: bool,
+    /// Frames ready to send. Kept here rather than in a local, so that a
+    /// call to `next` that is cancelled (the socket had something first)
+    /// loses nothing.
+    outbox: Vec<Frame>,
+    /// The next stream entry this browser needs.
+    next: u64,
+    stream_end: watch::Receiver<u64>,
+    notices: broadcast::Receiver<Frame>,
+    view: watch::Receiver<View>,
+    /// The phase and panel this browser was last sent.
+    phase: Phase,
+    panel: Bytes,
+    /// Nothing more is sent after the last frame.
+    over: bool,
+}
+
+impl Attachment {
+    pub(super) async fn new(
+        session: Arc<LiveSession>,
+        connection: ConnectionId,
+        user: UserId,
+        monitoring: bool,
+        notices: broadcast::Receiver<Frame>,
+    ) -> Self {
+        let stream_end = session.stream.subscribe();
+        let mut view = session.view.clone();
+        let current = view.borrow_and_update().clone();
+        let mut attachment = Self {
+            connection,
+            user,
+            monitoring,
+            outbox: Vec::new(),
+            next: 0,
+            stream_end,
+            notices,
+            view,
+            phase: current.phase.clone(),
+            panel: current.panel.clone(),
+            over: false,
+            session,
+        };
+        match &current.phase {
+            Phase::Connecting => attachment.push(Frame::event(ServerEvent::Connecting)),
+            Phase::Connected => {
+                attachment.push(Frame::event(ServerEvent::Connected));
+                attachment.redraw().await;
+            }
+            Phase::Ended(end) => attachment.push(ended(end)),
+        }
+        if !attachment.over {
+            attachment.push(Frame::raw(current.panel));
+        }
+        attachment
+    }
+
+    fn push(&mut self, frame: Frame) {
+        self.over |= frame.closes;
+        self.outbox.push(frame);
+    }
+
+    /// The current screen, and the place in the stream after it.
+    async fn redraw(&mut self) {
+        let Some(snapshot) = self.session.screen.snapshot().await else {
+            // The session is ending; its end follows.
+            return;
+        };
+        self.next = snapshot.seq;
+        self.push(Frame::event(ServerEvent::Reset {
+            cols: snapshot.size.cols(),
+            rows: snapshot.size.rows(),
+        }));
+        let contents = protocol::ServerMsg::output_frame(&snapshot.contents);
+        self.push(Frame::raw(Bytes::from(contents)));
+    }
+
+    /// The next frames to send this browser, in order; None once its last
+    /// frame was sent, when the socket closes.
+    pub async fn next(&mut self) -> Option<Vec<Frame>> {
+        loop {
+            if !self.outbox.is_empty() {
+                return Some(std::mem::take(&mut self.outbox));
+            }
+            if self.over {
+                return None;
+            }
+            self.ready().await;
+            if !self.outbox.is_empty() {
+                continue;
+            }
+            tokio::select! {
+                changed = self.view.changed() => if changed.is_err() {
+                    return None;
+                },
+                changed = self.stream_end.changed() => if changed.is_err() {
+                    return None;
+                },
+                notice = self.notices.recv() => match notice {
+                    Ok(frame) if frame.is_for(self.user) => self.push(frame),
+                    Ok(_) => {}
+                    // Notices were lost: what matters of them is whether
+                    // the user is still in, which the view tells.
+                    Err(RecvError::Lagged(_)) => self.check_still_in(),
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+
+    /// Whatever is ready without waiting: a new phase, the stream's new
+    /// entries, a new panel.
+    async fn ready(&mut self) {
+        let view = self.view.borrow_and_update().clone();
+        if view.phase != self.phase {
+            self.phase = view.phase.clone();
+            if let Phase::Connected = view.phase {
+                self.push(Frame::event(ServerEvent::Connected));
+            }
+        }
+        self.stream_end.borrow_and_update();
+        if let Phase::Ended(end) = &view.phase {
+            // Everything the shell printed is in the stream before its end.
+            while self.entries().await {}
+            self.push(ended(end));
+            return;
+        }
+        self.entries().await;
+        if view.panel != self.panel {
+            self.panel = view.panel.clone();
+            self.push(Frame::raw(view.panel));
+        }
+    }
+
+    /// Takes the next entries of the stream; after a gap (this browser fell
+    /// behind by more than the stream keeps), the screen redrawn instead.
+    /// Returns whether there were any.
+    async fn entries(&mut self) -> bool {
+        match self.session.stream.read(self.next, BATCH) {
+            Ok(entries) => {
+                let Some(last) = entries.last() else {
+                    return false;
+                };
+                self.next = last.seq + 1;
+                let frames = entries
+                    .into_iter()
+                    .map(|entry: Entry| Frame::raw(entry.frame));
+                self.outbox.extend(frames);
+                true
+            }
+            Err(Dropped) => {
+                let before = self.outbox.len();
+                self.redraw().await;
+                self.outbox.len() > before
+            }
+        }
+    }
+
+    /// Tells this browser it is out when its user is neither in the
+    /// session nor watching it.
+    fn check_still_in(&mut self) {
+        let view = self.view.borrow();
+        if view.is_in(self.user) || (self.monitoring && view.is_monitor(self.user)) {
+            return;
+        }
+        let may_enter_again = view.shared;
+        drop(view);
+        self.push(Frame::to(
+            self.user,
+            ServerEvent::Left {
+                message: "You are no longer in this session.".to_owned(),
+                may_enter_again,
+            },
+        ));
+    }
+
+    /// Keystrokes from this browser; only the controller's reach the host.
+    pub fn input(&self, bytes: Vec<u8>) {
+        let connection = self.connection;
+        self.session.send(Command::Input { connection, bytes });
+    }
+
+    /// This browser's terminal size; only the controller's reaches the
+    /// host.
+    pub fn resize(&self, size: TerminalSize) {
+        self.session.send(Command::Resize {
+            connection: self.connection,
+            cols: size.cols(),
+            rows: size.rows(),
+        });
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        let connection = self.connection;
+        self.session.send(Command::Detach { connection });
+    }
+}
+
+fn ended(end: &domain::SessionEnd) -> Frame {
+    Frame::event(ServerEvent::Ended {
+        code: end.code().to_owned(),
+        message: end.message().to_owned(),
+    })
+}
