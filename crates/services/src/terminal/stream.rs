@@ -182,7 +182,10 @@ impl OutputStream {
         let mut buffer = self.lock();
         let first = buffer.first_seq();
         let index = |seq: u64| usize::try_from(seq.saturating_sub(first)).unwrap_or(usize::MAX);
-        let (from, to) = (index(buffer.screen_seq), index(seq).min(buffer.entries.len()));
+        let (from, to) = (
+            index(buffer.screen_seq),
+            index(seq).min(buffer.entries.len()),
+        );
         if from < to {
             let read: usize = buffer.entries.range(from..to).map(Entry::len).sum();
             buffer.unscreened -= read;
