@@ -290,10 +290,8 @@ async fn only_the_owner_extends_stops_cancels_or_shares_a_session() {
     let audited = f.audit_of_session(id, AuditKind::SessionExtended).await;
     assert_eq!(audited.len(), 1);
     assert_eq!(time(&audited[0].detail), end + by);
-    // The clock, ticking on, does not warn again.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let current = peter.wait_for_panel("any", |_| true).await;
-    assert!(!current.ending_soon);
+    // That the driver does not warn again after an extension, with the
+    // time passed in, is a unit test of the driver.
 
     // Stop ends it for everyone and takes it off every My Sessions.
     services.stop_session(&f.owner, id).await.unwrap();
