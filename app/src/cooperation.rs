@@ -136,6 +136,16 @@ pub fn ParticipantsPanel(
                 .collect_view()
         })
     };
+    // A crowd is counted, not listed.
+    let unlisted = move || {
+        panel.with(|panel| {
+            panel.as_ref().and_then(|panel| {
+                let more =
+                    (panel.participant_count as usize).saturating_sub(panel.participants.len());
+                (more > 0).then(|| format!("and {more} more"))
+            })
+        })
+    };
     let requests = move || {
         panel.get().map(|panel| {
             let may_answer = panel.may_answer(viewer);
@@ -214,6 +224,7 @@ pub fn ParticipantsPanel(
         <aside class="panel" aria-label="Participants">
             <h2>"Participants"</h2>
             <ul class="participants">{participants}</ul>
+            <p class="muted">{unlisted}</p>
             <p class="controller">{controller}</p>
             <p class="monitoring" role="status" aria-label="Monitoring">{monitors}</p>
             <Show when=move || panel.with(|panel| panel.as_ref().is_some_and(|p| !p.requests.is_empty()))>

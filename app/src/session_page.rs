@@ -230,6 +230,7 @@ mod tests {
                 name: "Olivia".to_owned(),
                 online: true,
             }],
+            participant_count: 1,
             requests: vec![],
             shared: false,
             monitors: vec![],

@@ -147,8 +147,9 @@ async fn receive_all(
     live: LiveView,
 ) {
     let status = live.status;
-    // Read-only until the first panel says this viewer has control.
-    terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+    // Keystrokes typed before the first panel are sent, not dropped: the
+    // server passes them on only from whoever has control (the creator, at
+    // first), and each panel then makes the terminal read-only or not.
     let mut viewer = None;
     while let Some(message) = stream.next().await {
         let frame = match message {
@@ -187,6 +188,11 @@ fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event:
             terminal.set_bool_option(BoolOptionKey::DisableStdin, !has_control);
             live.panel.set(Some(panel));
         }
+        ServerEvent::ParticipantCount { count } => live.panel.update(|panel| {
+            if let Some(panel) = panel {
+                panel.participant_count = count;
+            }
+        }),
         ServerEvent::Notice { message } => live.notice.set(Some(message)),
         ServerEvent::Ended { message, .. } => {
             terminal.set_bool_option(BoolOptionKey::DisableStdin, true);

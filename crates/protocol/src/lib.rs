@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; the server refuses other versions.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
+
+/// The most participants a panel lists by name; beyond them it counts.
+pub const PANEL_LISTED: usize = 32;
 
 /// The largest frame either side accepts. A paste bigger than this is split
 /// by the client; anything bigger from a client closes its socket.
@@ -55,8 +58,12 @@ pub enum ServerEvent {
     /// The session is over for everyone; the socket closes next.
     Ended { code: String, message: String },
     /// Who is in, who has control, who asks for it. Sent on attaching and
-    /// after every change; only the controller's input reaches the host.
+    /// after changes (at most a few a second); only the controller's input
+    /// reaches the host.
     Panel(Panel),
+    /// Only the number of participants changed: people beyond those the
+    /// panel lists came or went.
+    ParticipantCount { count: u32 },
     /// Something that happened to this viewer (a request answered or timed
     /// out, control taken back), to show them.
     Notice { message: String },
@@ -74,8 +81,11 @@ pub enum ServerEvent {
 pub struct Panel {
     pub creator: i64,
     pub controller: i64,
-    /// The creator first, then invited users in order of entry.
+    /// The creator first, then whoever has control or asks for it, then
+    /// invited users in order of entry, at most `PANEL_LISTED` of them.
     pub participants: Vec<Participant>,
+    /// Everyone in, listed or not.
+    pub participant_count: u32,
     /// User ids with a pending request for control, oldest first.
     pub requests: Vec<i64>,
     /// Whether an invitation is open.
@@ -254,6 +264,7 @@ mod tests {
                     name: "Alice".to_owned(),
                     online: true,
                 }],
+                participant_count: 40,
                 requests: vec![9],
                 shared: true,
                 monitors: vec!["Root".to_owned()],
@@ -265,6 +276,7 @@ mod tests {
                 may_enter_again: true,
             }),
             ServerMsg::Event(ServerEvent::Reset { cols: 80, rows: 24 }),
+            ServerMsg::Event(ServerEvent::ParticipantCount { count: 41 }),
             ServerMsg::Event(ServerEvent::Ended {
                 code: "T_514".to_owned(),
                 message: "timeout".to_owned(),

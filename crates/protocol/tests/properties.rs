@@ -92,7 +92,7 @@ fn panel() -> impl Strategy<Value = Panel> {
     let participant = (any::<i64>(), ".{0,16}", any::<bool>())
         .prop_map(|(id, name, online)| Participant { id, name, online });
     (
-        (any::<i64>(), any::<i64>()),
+        (any::<i64>(), any::<i64>(), any::<u32>()),
         proptest::collection::vec(participant, 0..5),
         proptest::collection::vec(any::<i64>(), 0..5),
         any::<bool>(),
@@ -101,11 +101,20 @@ fn panel() -> impl Strategy<Value = Panel> {
         any::<bool>(),
     )
         .prop_map(
-            |((creator, controller), participants, requests, shared, monitors, ends_at, soon)| {
+            |(
+                (creator, controller, count),
+                participants,
+                requests,
+                shared,
+                monitors,
+                ends_at,
+                soon,
+            )| {
                 Panel {
                     creator,
                     controller,
                     participants,
+                    participant_count: count,
                     requests,
                     shared,
                     monitors,
@@ -126,6 +135,7 @@ fn server_event() -> impl Strategy<Value = ServerEvent> {
         (any::<u16>(), any::<u16>()).prop_map(|(cols, rows)| ServerEvent::Resized { cols, rows }),
         (".{0,8}", ".{0,64}").prop_map(|(code, message)| ServerEvent::Ended { code, message }),
         panel().prop_map(ServerEvent::Panel),
+        any::<u32>().prop_map(|count| ServerEvent::ParticipantCount { count }),
         ".{0,64}".prop_map(|message| ServerEvent::Notice { message }),
         (".{0,64}", any::<bool>()).prop_map(|(message, may_enter_again)| ServerEvent::Left {
             message,

@@ -17,7 +17,9 @@ use sea_orm::{
 
 use crate::audit::AuditEntry;
 use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
-use crate::terminal::{Attachment, Host, LiveSession, Now, Outcome, ShellEnds, Start};
+use crate::terminal::{
+    Attachment, Host, LiveSession, Now, Outcome, PANEL_INTERVAL, ShellEnds, Start, Timing,
+};
 use crate::{Actor, ServiceError, Services, keyframes};
 
 impl Services {
@@ -155,8 +157,11 @@ impl Services {
         let start = Start {
             id,
             creator: (owner.id, owner.display_name.clone()),
-            request_timeout: self.config.control_request_timeout,
-            reconnect_grace: self.config.reconnect_grace,
+            timing: Timing {
+                request_timeout: self.config.control_request_timeout,
+                reconnect_grace: self.config.reconnect_grace,
+                panel_interval: PANEL_INTERVAL,
+            },
             recorder,
             window: Some(window),
             awaits_creator,

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use bytes::Bytes;
 use domain::{ControlError, OmSessionId, SessionEnd, SessionWindow, TerminalSize, UserId};
@@ -33,7 +32,7 @@ mod stream;
 
 pub use attachment::Attachment;
 use driver::{Command, ConnectionId, Core, Envelope, Outputs, Reply};
-pub(crate) use driver::{Host, Now, Outcome};
+pub(crate) use driver::{Host, Now, Outcome, PANEL_INTERVAL, Timing};
 use screen::ScreenTask;
 use stream::OutputStream;
 
@@ -82,8 +81,6 @@ pub(crate) enum Phase {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct View {
     pub phase: Phase,
-    /// The panel, encoded once for every browser.
-    pub panel: Bytes,
     /// Who is in, the creator first, with their names.
     pub participants: Vec<(UserId, String)>,
     pub controller: String,
@@ -93,10 +90,8 @@ pub(crate) struct View {
 
 impl View {
     fn of(core: &Core) -> Self {
-        let panel = ServerMsg::Event(ServerEvent::Panel(core.panel())).encode();
         Self {
             phase: core.phase.clone(),
-            panel: Bytes::from(panel),
             participants: core
                 .control
                 .participants()
@@ -119,6 +114,17 @@ impl View {
     fn is_monitor(&self, user: UserId) -> bool {
         self.monitors.iter().any(|(id, _)| *id == user)
     }
+}
+
+/// The panel as the driver last published it, encoded once for every
+/// browser.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PanelFrame {
+    pub frame: Bytes,
+    /// Bumped whenever what the panel lists changes; when only the count
+    /// of participants changed, browsers are sent the count alone.
+    pub listing: u64,
+    pub count: u32,
 }
 
 /// One encoded message for every browser of the session, or for the
@@ -181,6 +187,7 @@ pub struct LiveSession {
     pub creator: UserId,
     inbox: mpsc::UnboundedSender<Envelope>,
     view: watch::Receiver<View>,
+    panel: watch::Receiver<PanelFrame>,
     stream: Arc<OutputStream>,
     notices: broadcast::Sender<Frame>,
     screen: ScreenTask,
@@ -193,8 +200,7 @@ pub struct LiveSession {
 pub(crate) struct Start {
     pub id: OmSessionId,
     pub creator: (UserId, String),
-    pub request_timeout: Duration,
-    pub reconnect_grace: Duration,
+    pub timing: Timing,
     pub recorder: Recorder,
     pub window: Option<SessionWindow>,
     /// Whether the creator's browser is about to open (Login), so that the
@@ -216,17 +222,18 @@ impl LiveSession {
         let (shell, commands) = mpsc::unbounded_channel();
         let (opened, opening) = oneshot::channel();
         let out = Outputs::new(shell, start.recorder);
-        let (stream, notices, view) = (
+        let (stream, notices, view, panel) = (
             out.stream.clone(),
             out.notices.clone(),
             out.view.subscribe(),
+            out.panel.subscribe(),
         );
         let mut core = Core::new(
             start.creator.clone(),
-            start.request_timeout,
-            start.reconnect_grace,
+            start.timing,
             out,
-            start.awaits_creator.then(|| host.now().instant),
+            host.now().instant,
+            start.awaits_creator,
         );
         if let Some(window) = start.window {
             core.handle(Command::SetWindow(window), host.now());
@@ -238,6 +245,7 @@ impl LiveSession {
             creator: start.creator.0,
             inbox,
             view,
+            panel,
             screen: ScreenTask::spawn(stream.clone(), TerminalSize::INITIAL),
             stream,
             notices,

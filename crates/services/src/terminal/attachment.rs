@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::driver::{Command, ConnectionId};
 use super::stream::{Dropped, Entry};
-use super::{Frame, LiveSession, Phase, View};
+use super::{Frame, LiveSession, PanelFrame, Phase, View};
 
 /// Stream entries sent to a browser at a time.
 const BATCH: usize = 64;
@@ -31,9 +31,12 @@ pub struct Attachment {
     stream_end: watch::Receiver<u64>,
     notices: broadcast::Receiver<Frame>,
     view: watch::Receiver<View>,
-    /// The phase and panel this browser was last sent.
+    panel: watch::Receiver<PanelFrame>,
+    /// The phase this browser was last sent, and the listing and count of
+    /// the last panel.
     phase: Phase,
-    panel: Bytes,
+    listing: u64,
+    count: u32,
     /// Nothing more is sent after the last frame.
     over: bool,
 }
@@ -49,6 +52,8 @@ impl Attachment {
         let stream_end = session.stream.subscribe();
         let mut view = session.view.clone();
         let current = view.borrow_and_update().clone();
+        let mut panel = session.panel.clone();
+        let first_panel = panel.borrow_and_update().clone();
         let mut attachment = Self {
             connection,
             user,
@@ -58,8 +63,10 @@ impl Attachment {
             stream_end,
             notices,
             view,
+            panel,
             phase: current.phase.clone(),
-            panel: current.panel.clone(),
+            listing: first_panel.listing,
+            count: first_panel.count,
             over: false,
             session,
         };
@@ -72,7 +79,7 @@ impl Attachment {
             Phase::Ended(end) => attachment.push(ended(end)),
         }
         if !attachment.over {
-            attachment.push(Frame::raw(current.panel));
+            attachment.push(Frame::raw(first_panel.frame));
         }
         attachment
     }
@@ -115,6 +122,9 @@ impl Attachment {
                 changed = self.view.changed() => if changed.is_err() {
                     return None;
                 },
+                changed = self.panel.changed() => if changed.is_err() {
+                    return None;
+                },
                 changed = self.stream_end.changed() => if changed.is_err() {
                     return None;
                 },
@@ -148,10 +158,14 @@ impl Attachment {
             return;
         }
         self.entries().await;
-        if view.panel != self.panel {
-            self.panel = view.panel.clone();
-            self.push(Frame::raw(view.panel));
+        let panel = self.panel.borrow_and_update().clone();
+        if panel.listing != self.listing {
+            self.push(Frame::raw(panel.frame));
+        } else if panel.count != self.count {
+            let count = panel.count;
+            self.push(Frame::event(ServerEvent::ParticipantCount { count }));
         }
+        (self.listing, self.count) = (panel.listing, panel.count);
     }
 
     /// Takes the next entries of the stream; after a gap (this browser fell

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use domain::{ControlError, UserId};
-use protocol::ServerEvent;
+use protocol::{PANEL_LISTED, ServerEvent};
 
 use super::driver::Core;
 
@@ -156,25 +156,38 @@ impl Core {
         expired
     }
 
-    /// The panel as everyone sees it.
+    /// The panel as everyone sees it. A crowd is not listed in full: the
+    /// creator, whoever has control or asks for it, then the first to
+    /// enter, at most `PANEL_LISTED` of them, and the count of everyone.
     pub(super) fn panel(&self) -> protocol::Panel {
         let control = &self.control;
+        let requesters = control.requests().iter().map(|request| request.requester);
+        let everyone: Vec<UserId> = control.participants().collect();
+        let listed: Vec<UserId> = match everyone.len() <= PANEL_LISTED {
+            true => everyone.clone(),
+            false => {
+                let mut listed = vec![control.creator(), control.controller()];
+                listed.extend(requesters.clone());
+                listed.extend(everyone.iter().copied());
+                let mut seen = std::collections::HashSet::new();
+                listed.retain(|user| seen.insert(*user));
+                listed.truncate(PANEL_LISTED);
+                listed
+            }
+        };
         protocol::Panel {
             creator: control.creator().0,
             controller: control.controller().0,
-            participants: control
-                .participants()
+            participants: listed
+                .into_iter()
                 .map(|user| protocol::Participant {
                     id: user.0,
                     name: self.name(user),
                     online: self.is_online(user),
                 })
                 .collect(),
-            requests: control
-                .requests()
-                .iter()
-                .map(|request| request.requester.0)
-                .collect(),
+            participant_count: u32::try_from(everyone.len()).unwrap_or(u32::MAX),
+            requests: requesters.map(|user| user.0).collect(),
             shared: self.shared,
             monitors: self.monitors.iter().map(|user| self.name(*user)).collect(),
             ends_at: self.window.map(|window| window.end.to_rfc3339()),

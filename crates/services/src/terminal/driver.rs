@@ -20,12 +20,13 @@ use domain::{
     UserId, WindowDue,
 };
 use gateway::{ShellCommand, ShellEvent};
+use protocol::{ServerEvent, ServerMsg};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::markers::Roster;
 use super::stream::{Item, OutputStream};
-use super::{Frame, Phase, View};
+use super::{Frame, PanelFrame, Phase, View};
 use crate::recording::Recorder;
 
 /// How often the driver reads the wall clock while a window is set: the
@@ -35,6 +36,9 @@ const WALL_CLOCK_CHECK: Duration = Duration::from_secs(1);
 /// Per-user events buffered for a browser that is slow to read them; past
 /// this it is resynchronised.
 const NOTICE_BUFFER: usize = 64;
+/// How often the panel is published while it keeps changing (a crowd
+/// joining): each browser gets a few panels a second, not one per join.
+pub(crate) const PANEL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// One browser's socket on the session, numbered by whoever opens it.
 pub type ConnectionId = u64;
@@ -116,6 +120,17 @@ pub(crate) enum Outcome {
     TimedOut(Vec<UserId>),
 }
 
+/// How long the session's timers run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    /// How long a request for control waits for an answer.
+    pub request_timeout: Duration,
+    /// How long the creator may be away before the session ends.
+    pub reconnect_grace: Duration,
+    /// The least time between two panels published.
+    pub panel_interval: Duration,
+}
+
 /// The time, in both of the clocks the session's deadlines use.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Now {
@@ -128,6 +143,7 @@ pub(crate) struct Outputs {
     pub stream: Arc<OutputStream>,
     pub notices: broadcast::Sender<Frame>,
     pub view: watch::Sender<View>,
+    pub panel: watch::Sender<PanelFrame>,
     pub shell: mpsc::UnboundedSender<ShellCommand>,
     pub recorder: Recorder,
 }
@@ -138,6 +154,7 @@ impl Outputs {
             stream: Arc::new(OutputStream::default()),
             notices: broadcast::channel(NOTICE_BUFFER).0,
             view: watch::channel(View::default()).0,
+            panel: watch::channel(PanelFrame::default()).0,
             shell,
             recorder,
         }
@@ -167,28 +184,35 @@ pub(crate) struct Core {
     pub(super) ending_soon: bool,
     /// When the session ends unless its creator attaches a browser.
     grace_until: Option<Instant>,
-    reconnect_grace: Duration,
+    timing: Timing,
+    /// The time of the command or deadline being handled.
+    now: Instant,
+    /// The panel: whether it changed since last published, when it was
+    /// published, and what it listed then.
+    panel_changed: bool,
+    panel_sent: Option<Instant>,
+    listed: Option<protocol::Panel>,
     /// Who was in and who had control at the last recorded change.
     pub(super) recorded: Roster,
     pub(super) out: Outputs,
 }
 
 impl Core {
-    /// A session whose shell is opening. With `grace_from` its creator has
-    /// no browser yet and the reconnect grace runs from then: a creator
-    /// whose page never opens (a script, a closed tab) does not hold the
-    /// connection open.
+    /// A session whose shell is opening. With `awaits_creator` its creator
+    /// has no browser yet and the reconnect grace runs from `now`: a
+    /// creator whose page never opens (a script, a closed tab) does not
+    /// hold the connection open.
     pub(crate) fn new(
         creator: (UserId, String),
-        request_timeout: Duration,
-        reconnect_grace: Duration,
+        timing: Timing,
         out: Outputs,
-        grace_from: Option<Instant>,
+        now: Instant,
+        awaits_creator: bool,
     ) -> Self {
         let (creator, creator_name) = creator;
         // From the first event on, the markers say who types.
         out.recorder.marker(format!("control: {creator_name}"));
-        let control = Control::new(creator, request_timeout);
+        let control = Control::new(creator, timing.request_timeout);
         let mut core = Self {
             creator,
             phase: Phase::Connecting,
@@ -201,8 +225,12 @@ impl Core {
             members: HashSet::new(),
             window: None,
             ending_soon: false,
-            grace_until: grace_from.map(|now| now + reconnect_grace),
-            reconnect_grace,
+            grace_until: awaits_creator.then(|| now + timing.reconnect_grace),
+            timing,
+            now,
+            panel_changed: false,
+            panel_sent: None,
+            listed: None,
             out,
         };
         core.publish();
@@ -230,11 +258,48 @@ impl Core {
     }
 
     /// Tells every browser the session's state after a change, and records
-    /// what changed in who is in, who types and who watches.
+    /// what changed in who is in, who types and who watches. The panel
+    /// follows at once, or at the end of the panel interval when one was
+    /// published within it.
     pub(super) fn publish(&mut self) {
         let view = View::of(self);
         self.out.view.send_replace(view);
         self.record_roster();
+        self.panel_changed = true;
+        self.publish_panel_if_due();
+    }
+
+    /// When the changed panel may be published.
+    fn panel_due(&self) -> Option<Instant> {
+        self.panel_changed.then(|| {
+            self.panel_sent
+                .map_or(self.now, |sent| sent + self.timing.panel_interval)
+        })
+    }
+
+    fn publish_panel_if_due(&mut self) {
+        if self.panel_due().is_none_or(|due| due > self.now) {
+            return;
+        }
+        let panel = self.panel();
+        let count = panel.participant_count;
+        // What the panel lists, apart from the count.
+        let listed = protocol::Panel {
+            participant_count: 0,
+            ..panel.clone()
+        };
+        let frame = Bytes::from(ServerMsg::Event(ServerEvent::Panel(panel)).encode());
+        let relisted = self.listed.as_ref() != Some(&listed);
+        self.out.panel.send_modify(|published| {
+            published.frame = frame;
+            published.count = count;
+            if relisted {
+                published.listing += 1;
+            }
+        });
+        self.listed = Some(listed);
+        self.panel_changed = false;
+        self.panel_sent = Some(self.now);
     }
 
     pub(crate) fn connected(&mut self) {
@@ -253,6 +318,7 @@ impl Core {
 
     /// Applies `command` at `now`.
     pub(crate) fn handle(&mut self, command: Command, now: Now) -> (Reply, Option<Outcome>) {
+        self.now = self.now.max(now.instant);
         if self.has_ended() {
             // Only a detach still matters: the socket is closing.
             if let Command::Detach { connection } = command {
@@ -343,7 +409,7 @@ impl Core {
         } else if !self.is_online(user) {
             self.control.disconnect(user);
             if user == self.creator {
-                self.grace_until = Some(now + self.reconnect_grace);
+                self.grace_until = Some(now + self.timing.reconnect_grace);
             }
         }
         self.publish();
@@ -414,7 +480,7 @@ impl Core {
             .map(|request| request.made_at + timeout)
             .min();
         let window = self.window.map(|_| now.instant + WALL_CLOCK_CHECK);
-        [self.grace_until, request, window]
+        [self.grace_until, request, window, self.panel_due()]
             .into_iter()
             .flatten()
             .min()
@@ -425,6 +491,8 @@ impl Core {
         if self.has_ended() {
             return None;
         }
+        self.now = self.now.max(now.instant);
+        self.publish_panel_if_due();
         if self.grace_until.is_some_and(|until| until <= now.instant) {
             self.finish(SessionEnd::CreatorGone);
             return Some(Outcome::Ended(SessionEnd::CreatorGone));

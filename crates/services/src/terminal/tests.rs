@@ -2,7 +2,7 @@
 //! browsers reading the stream, with a shell played by the test.
 
 use std::sync::Mutex as StdMutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use gateway::ShellEvent;
@@ -45,8 +45,11 @@ async fn started() -> Started {
     let start = Start {
         id: OmSessionId(1),
         creator: (CREATOR, "Creator".to_owned()),
-        request_timeout: domain::REQUEST_TIMEOUT,
-        reconnect_grace: Duration::from_secs(60),
+        timing: Timing {
+            request_timeout: domain::REQUEST_TIMEOUT,
+            reconnect_grace: Duration::from_secs(60),
+            panel_interval: PANEL_INTERVAL,
+        },
         recorder,
         window: None,
         awaits_creator: false,
@@ -312,23 +315,86 @@ async fn the_shell_closing_ends_the_session_with_its_reason() {
     );
 }
 
+/// Waits until the published panel satisfies `wanted`.
+async fn panel_where(session: &LiveSession, wanted: impl Fn(&protocol::Panel) -> bool) {
+    let mut panel = session.panel.clone();
+    let waiting = async {
+        loop {
+            let frame = panel.borrow_and_update().frame.clone();
+            if let Ok(ServerMsg::Event(ServerEvent::Panel(panel))) = ServerMsg::decode(&frame)
+                && wanted(&panel)
+            {
+                return;
+            }
+            panel.changed().await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the panel never showed it");
+}
+
 #[tokio::test]
 async fn dropping_an_attachment_detaches_its_browser() {
     let session = started().await;
     let _creator = session.attach(CREATOR).await;
     let alice = session.attach(ALICE).await;
-    let online = |session: &LiveSession| {
-        let view = session.view.borrow();
-        match ServerMsg::decode(&view.panel).unwrap() {
-            ServerMsg::Event(ServerEvent::Panel(panel)) => panel.participants[1].online,
-            _ => panic!("not a panel"),
+    let alice_online = |online: bool| {
+        move |panel: &protocol::Panel| {
+            panel
+                .participants
+                .iter()
+                .any(|p| p.id == ALICE.0 && p.online == online)
         }
     };
-    assert!(online(&session.session));
+    panel_where(&session.session, alice_online(true)).await;
     drop(alice);
-    // The detach is a command like any other: the next answer comes after it.
-    session.session.set_shared(true).await;
-    assert!(!online(&session.session));
+    panel_where(&session.session, alice_online(false)).await;
+}
+
+#[tokio::test]
+async fn when_only_the_number_of_a_crowd_changes_browsers_are_sent_the_number() {
+    let session = started().await;
+    let crowd = protocol::PANEL_LISTED as i64;
+    for id in 100..100 + crowd {
+        session
+            .session
+            .enter(UserId(id), format!("guest {id}"))
+            .await;
+    }
+    let mut creator = session.attach(CREATOR).await;
+    let mut browser = Browser::new();
+    let panel_count = |browser: &Browser| {
+        browser
+            .messages
+            .iter()
+            .rev()
+            .find_map(|message| match message {
+                ServerMsg::Event(ServerEvent::Panel(panel)) => Some(panel.participant_count),
+                _ => None,
+            })
+    };
+    // The creator, Alice and the guests.
+    let everyone = crowd as u32 + 2;
+    browser
+        .read_until(&mut creator, |browser| {
+            panel_count(browser) == Some(everyone)
+        })
+        .await;
+    let sent = browser.messages.len();
+    session.session.enter(UserId(99), "late".to_owned()).await;
+    let counted = |browser: &Browser| {
+        browser.messages.iter().any(|message| {
+            matches!(message, ServerMsg::Event(ServerEvent::ParticipantCount { count })
+                if *count == everyone + 1)
+        })
+    };
+    browser.read_until(&mut creator, counted).await;
+    let panels = browser.messages[sent..]
+        .iter()
+        .filter(|message| matches!(message, ServerMsg::Event(ServerEvent::Panel(_))))
+        .count();
+    assert_eq!(panels, 0, "the listed participants did not change");
 }
 
 #[tokio::test]

@@ -9,9 +9,9 @@ use gateway::ShellCommand;
 use protocol::{ServerEvent, ServerMsg};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::{Command, Core, Now, Outcome, Outputs, Reply};
+use super::{Command, Core, Now, Outcome, Outputs, Reply, Timing};
 use crate::recording::{Recorded, Recorder};
-use crate::terminal::{Frame, Phase, View};
+use crate::terminal::{Frame, PanelFrame, Phase, View};
 
 const CREATOR: UserId = UserId(7);
 const ALICE: UserId = UserId(8);
@@ -27,25 +27,37 @@ struct Session {
     /// Notices taken from the channel, not looked at yet.
     unread: Vec<Frame>,
     view: watch::Receiver<View>,
+    panel: watch::Receiver<PanelFrame>,
     start: Instant,
     wall: DateTime<Utc>,
 }
 
+const TIMING: Timing = Timing {
+    request_timeout: TIMEOUT,
+    reconnect_grace: GRACE,
+    panel_interval: Duration::ZERO,
+};
+
 /// A connected session; with `awaiting_creator`, its creator's browser has
 /// not opened yet.
 fn session(awaiting_creator: bool) -> Session {
+    session_with(TIMING, awaiting_creator)
+}
+
+fn session_with(timing: Timing, awaiting_creator: bool) -> Session {
     let (shell_in, shell) = mpsc::unbounded_channel();
     let (recorder, recording) = Recorder::channel();
     let out = Outputs::new(shell_in, recorder);
     let notices = out.notices.subscribe();
     let view = out.view.subscribe();
+    let panel = out.panel.subscribe();
     let start = Instant::now();
     let mut core = Core::new(
         (CREATOR, "Creator".to_owned()),
-        TIMEOUT,
-        GRACE,
+        timing,
         out,
-        awaiting_creator.then_some(start),
+        start,
+        awaiting_creator,
     );
     core.connected();
     Session {
@@ -55,6 +67,7 @@ fn session(awaiting_creator: bool) -> Session {
         notices,
         unread: Vec::new(),
         view,
+        panel,
         start,
         wall: "2026-12-03T10:00:00Z".parse().unwrap(),
     }
@@ -103,7 +116,7 @@ impl Session {
     }
 
     fn panel(&self) -> protocol::Panel {
-        match ServerMsg::decode(&self.view.borrow().panel).unwrap() {
+        match ServerMsg::decode(&self.panel.borrow().frame).unwrap() {
             ServerMsg::Event(ServerEvent::Panel(panel)) => panel,
             other => panic!("not a panel: {other:?}"),
         }
@@ -541,10 +554,10 @@ fn keystrokes_typed_while_connecting_wait_for_the_shell_in_order() {
     let now = Instant::now();
     let mut core = Core::new(
         (CREATOR, "Creator".to_owned()),
-        TIMEOUT,
-        GRACE,
+        TIMING,
         Outputs::new(shell_in, recorder),
-        None,
+        now,
+        false,
     );
     let at = Now {
         instant: now,
@@ -573,4 +586,59 @@ fn keystrokes_typed_while_connecting_wait_for_the_shell_in_order() {
         Ok(ShellCommand::Resize(size)) if (size.cols(), size.rows()) == (100, 30)
     ));
     assert!(matches!(shell.try_recv(), Ok(ShellCommand::Input(bytes)) if bytes == b"ls\r"));
+}
+
+#[test]
+fn a_crowd_is_counted_and_the_panel_lists_the_creator_the_controller_and_requesters_first() {
+    let mut session = session(false);
+    let crowd = protocol::PANEL_LISTED as i64 + 10;
+    for id in 100..100 + crowd {
+        session.enter(UserId(id), &format!("guest {id}"));
+    }
+    let last = UserId(99 + crowd);
+    session.attach(1, last, false);
+    session.run(Command::RequestControl(last));
+    let panel = session.panel();
+    assert_eq!(panel.participant_count, crowd as u32 + 1);
+    assert_eq!(panel.participants.len(), protocol::PANEL_LISTED);
+    let listed: Vec<i64> = panel.participants.iter().map(|p| p.id).collect();
+    assert_eq!(&listed[..3], [CREATOR.0, last.0, 100]);
+    assert_eq!(panel.name_of(last.0), format!("guest {}", last.0));
+    // Everyone is still in, listed or not.
+    assert!(session.view.borrow().is_in(UserId(120)));
+}
+
+#[test]
+fn while_the_panel_keeps_changing_it_is_published_once_per_interval_with_the_latest() {
+    let timing = Timing {
+        panel_interval: Duration::from_millis(100),
+        ..TIMING
+    };
+    let mut session = session_with(timing, false);
+    let published = |session: &Session| session.panel.borrow().frame.clone();
+    session.run_at(1, Command::Shared(true));
+    assert!(
+        session.panel().shared,
+        "a change after a quiet interval goes out at once"
+    );
+    let first = published(&session);
+    // A crowd enters within the interval: one panel follows, at its end.
+    for id in 100..110 {
+        let name = "guest".to_owned();
+        let member = false;
+        let user = UserId(id);
+        session.run_at(1, Command::Enter { user, name, member });
+    }
+    assert_eq!(published(&session), first);
+    let due = session.core.next_deadline(session.at(1)).unwrap();
+    assert_eq!(due, session.at(1).instant + Duration::from_millis(100));
+    // Who is in is known at once, whatever the panel shows.
+    assert!(session.view.borrow().is_in(UserId(109)));
+    let later = Now {
+        instant: due,
+        wall: session.wall,
+    };
+    assert_eq!(session.core.on_time(later), None);
+    assert_eq!(session.panel().participant_count, 11);
+    assert_eq!(session.core.next_deadline(later), None);
 }
