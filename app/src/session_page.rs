@@ -46,6 +46,9 @@ pub async fn exit_session(id: i64) -> Result<(), AppError> {
 pub enum TerminalStatus {
     Connecting,
     Live,
+    /// The connection dropped; the page is opening a new one, which goes on
+    /// from what the terminal already shows.
+    Reconnecting,
     Ended(String),
     /// This viewer is out (they exited or the share was cancelled); the
     /// session goes on without them. Enter again is offered only when the
@@ -59,7 +62,10 @@ pub enum TerminalStatus {
 
 impl TerminalStatus {
     pub fn is_open(&self) -> bool {
-        matches!(self, TerminalStatus::Connecting | TerminalStatus::Live)
+        matches!(
+            self,
+            TerminalStatus::Connecting | TerminalStatus::Live | TerminalStatus::Reconnecting
+        )
     }
 }
 
@@ -181,6 +187,7 @@ fn SessionView(record: OmSessionRecord) -> impl IntoView {
             <p class="terminal-status" role="status" aria-label="Session status">
                 {move || match status.get() {
                     TerminalStatus::Connecting => "Connecting…".to_owned(),
+                    TerminalStatus::Reconnecting => "Connection lost; reconnecting…".to_owned(),
                     TerminalStatus::Live => String::new(),
                     TerminalStatus::Ended(message) | TerminalStatus::Left { message, .. } | TerminalStatus::Lost(message) => message,
                 }}

@@ -1,6 +1,8 @@
 //! The browser side of a terminal: xterm.js over the terminal WebSocket.
 //! Compiled for the browser only.
 
+use std::time::Duration;
+
 use domain::{MAX_COLS, MAX_ROWS};
 use futures::channel::mpsc;
 use futures::{SinkExt, StreamExt};
@@ -51,26 +53,117 @@ pub fn start(id: i64, container: HtmlElement, live: LiveView) {
     terminal.focus();
 
     let (outgoing, outgoing_queue) = mpsc::unbounded::<ClientMsg>();
-    let _ = outgoing.unbounded_send(ClientMsg::Hello {
-        version: PROTOCOL_VERSION,
-    });
-    let _ = outgoing.unbounded_send(size_of(&terminal));
-
     forward_keystrokes(&terminal, outgoing.clone());
-    forward_resizes(&terminal, outgoing.clone());
+    forward_resizes(&terminal, outgoing);
     follow_window_size(terminal.clone().unchecked_into(), fit);
+    spawn_local(stay_connected(id, terminal, live, outgoing_queue));
+}
 
-    let url = socket_url(id);
-    match WebSocket::open(&url) {
-        Ok(socket) => {
-            let (sink, stream) = socket.split();
-            spawn_local(send_all(sink, outgoing_queue));
-            spawn_local(receive_all(id, stream, terminal, live));
+/// Connections tried in a row before the page gives up.
+const RECONNECT_ATTEMPTS: u32 = 8;
+
+/// Keeps the terminal connected: when the socket drops while the session
+/// is open for this viewer, a new one says how much output the terminal
+/// already shows, and the server sends only what follows (or redraws the
+/// screen when it no longer keeps that much).
+async fn stay_connected(
+    id: i64,
+    terminal: Terminal,
+    live: LiveView,
+    mut outgoing: mpsc::UnboundedReceiver<ClientMsg>,
+) {
+    let mut shown = Shown::default();
+    let mut failures = 0;
+    let mut resume_from = None;
+    loop {
+        let connected = connect(id, &terminal, live, &mut outgoing, &mut shown, resume_from).await;
+        if !live.status.get_untracked().is_open() {
+            return;
         }
-        Err(error) => live
-            .status
-            .set(TerminalStatus::Lost(format!("Could not connect: {error}"))),
+        failures = match connected {
+            true => 1,
+            false => failures + 1,
+        };
+        // A socket refused at once may mean the session ended meanwhile:
+        // the page then says why instead of trying again.
+        if !connected || failures > RECONNECT_ATTEMPTS {
+            let message = "Connection lost. Reload the page to reconnect.".to_owned();
+            if lost(
+                id,
+                &terminal,
+                live.status,
+                message,
+                failures > RECONNECT_ATTEMPTS,
+            )
+            .await
+            {
+                return;
+            }
+        }
+        terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+        live.status.set(TerminalStatus::Reconnecting);
+        pause(Duration::from_millis(250 * u64::from(failures))).await;
+        resume_from = Some(shown.offset);
     }
+}
+
+/// How much of the session's output the terminal shows.
+#[derive(Default)]
+struct Shown {
+    offset: u64,
+    /// The next output is the screen sent after a Reset, not output.
+    redrawing: bool,
+}
+
+/// One socket, until it closes. Returns whether it got as far as the
+/// server's welcome.
+async fn connect(
+    id: i64,
+    terminal: &Terminal,
+    live: LiveView,
+    outgoing: &mut mpsc::UnboundedReceiver<ClientMsg>,
+    shown: &mut Shown,
+    resume_from: Option<u64>,
+) -> bool {
+    let socket = match WebSocket::open(&socket_url(id)) {
+        Ok(socket) => socket,
+        Err(error) => {
+            leptos::logging::warn!("could not connect: {error}");
+            return false;
+        }
+    };
+    let (mut sink, stream) = socket.split();
+    let version = PROTOCOL_VERSION;
+    for hello in [
+        ClientMsg::Hello {
+            version,
+            resume_from,
+        },
+        size_of(terminal),
+    ] {
+        if sink.send(Message::Bytes(hello.encode())).await.is_err() {
+            return false;
+        }
+    }
+    let sending = send_all(sink, outgoing);
+    let receiving = receive_all(stream, terminal, live, shown);
+    futures::pin_mut!(sending, receiving);
+    match futures::future::select(sending, receiving).await {
+        futures::future::Either::Left(((), receiving)) => receiving.await,
+        futures::future::Either::Right((welcomed, _)) => welcomed,
+    }
+}
+
+/// Waits `duration` in the browser.
+async fn pause(duration: Duration) {
+    let (done, waited) = futures::channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        duration,
+    );
+    let _ = waited.await;
 }
 
 fn socket_url(id: i64) -> String {
@@ -131,7 +224,7 @@ fn follow_window_size(terminal: Terminal, fit: FitAddon) {
 
 async fn send_all(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
-    mut queue: mpsc::UnboundedReceiver<ClientMsg>,
+    queue: &mut mpsc::UnboundedReceiver<ClientMsg>,
 ) {
     while let Some(message) = queue.next().await {
         if sink.send(Message::Bytes(message.encode())).await.is_err() {
@@ -140,40 +233,39 @@ async fn send_all(
     }
 }
 
+/// Shows what the server sends until the socket closes. Returns whether the
+/// server welcomed this socket.
 async fn receive_all(
-    id: i64,
     mut stream: futures::stream::SplitStream<WebSocket>,
-    terminal: Terminal,
+    terminal: &Terminal,
     live: LiveView,
-) {
-    let status = live.status;
-    // Keystrokes typed before the first panel are sent, not dropped: the
-    // server passes them on only from whoever has control (the creator, at
-    // first), and each panel then makes the terminal read-only or not.
+    shown: &mut Shown,
+) -> bool {
     let mut viewer = None;
-    while let Some(message) = stream.next().await {
-        let frame = match message {
-            Ok(Message::Bytes(frame)) => frame,
-            Ok(Message::Text(_)) => continue,
-            Err(error) => {
-                let message = format!("Connection lost ({error}). Reload the page to reconnect.");
-                lost(id, &terminal, status, message).await;
-                return;
-            }
+    while let Some(Ok(message)) = stream.next().await {
+        let Message::Bytes(frame) = message else {
+            continue;
         };
         match ServerMsg::decode(&frame) {
             Ok(ServerMsg::Output(bytes)) => {
                 terminal
                     .unchecked_ref::<ByteWriter>()
                     .write(&js_sys::Uint8Array::from(bytes.as_slice()));
+                match shown.redrawing {
+                    true => shown.redrawing = false,
+                    false => shown.offset += bytes.len() as u64,
+                }
             }
             Ok(ServerMsg::Event(ServerEvent::Welcome { viewer: me, .. })) => viewer = Some(me),
-            Ok(ServerMsg::Event(event)) => handle_event(&terminal, live, viewer, event),
+            Ok(ServerMsg::Event(ServerEvent::Reset { offset, .. })) => {
+                terminal.reset();
+                (shown.offset, shown.redrawing) = (offset, true);
+            }
+            Ok(ServerMsg::Event(event)) => handle_event(terminal, live, viewer, event),
             Err(error) => leptos::logging::warn!("ignoring a frame: {error}"),
         }
     }
-    let message = "Connection lost. Reload the page to reconnect.".to_owned();
-    lost(id, &terminal, status, message).await;
+    viewer.is_some()
 }
 
 fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event: ServerEvent) {
@@ -181,7 +273,8 @@ fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event:
         ServerEvent::Welcome { .. } => {}
         ServerEvent::Connecting => live.status.set(TerminalStatus::Connecting),
         ServerEvent::Connected => live.status.set(TerminalStatus::Live),
-        ServerEvent::Reset { .. } => terminal.reset(),
+        // Handled where the output is counted.
+        ServerEvent::Reset { .. } => {}
         ServerEvent::Resized { .. } => {}
         ServerEvent::Panel(panel) => {
             let has_control = viewer == Some(panel.controller);
@@ -215,20 +308,30 @@ fn handle_event(terminal: &Terminal, live: LiveView, viewer: Option<i64>, event:
 /// message saying why it ended stays. While the page still shows it open,
 /// the session may have ended before this socket attached (the server then
 /// refuses the socket, and a browser is not told why): the stored end
-/// message is shown if there is one, and an offer to reconnect only if not.
-async fn lost(id: i64, terminal: &Terminal, status: RwSignal<TerminalStatus>, message: String) {
-    terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
+/// message is shown if there is one. Otherwise, with `give_up`, the page
+/// says the connection is lost. Returns whether the page is done trying.
+async fn lost(
+    id: i64,
+    terminal: &Terminal,
+    status: RwSignal<TerminalStatus>,
+    message: String,
+    give_up: bool,
+) -> bool {
     if !status.get_untracked().is_open() {
-        return;
+        return true;
     }
     let ended = match crate::session_page::session(id).await {
         Ok(record) => record.ended.map(|(_, message)| message),
         Err(_) => None,
     };
+    let done = match ended {
+        Some(message) => TerminalStatus::Ended(message),
+        None if give_up => TerminalStatus::Lost(message),
+        None => return false,
+    };
+    terminal.set_bool_option(BoolOptionKey::DisableStdin, true);
     if status.get_untracked().is_open() {
-        status.set(match ended {
-            Some(message) => TerminalStatus::Ended(message),
-            None => TerminalStatus::Lost(message),
-        });
+        status.set(done);
     }
+    true
 }

@@ -147,6 +147,7 @@ async fn tandem_terminal(browser: &Browser, account: i64) -> ThroughTandem {
         .unwrap();
     let hello = ClientMsg::Hello {
         version: PROTOCOL_VERSION,
+        resume_from: None,
     }
     .encode();
     socket.send(Message::binary(hello)).await.unwrap();

@@ -102,7 +102,8 @@ async fn relay_until_closed(
     actor: &Actor,
     mut attachment: Attachment,
 ) -> Result<(), Close> {
-    expect_hello(socket).await?;
+    let resume_from = expect_hello(socket).await?;
+    attachment.begin(resume_from).await;
     let welcome = ServerEvent::Welcome {
         version: PROTOCOL_VERSION,
         viewer: actor.id.0,
@@ -140,11 +141,15 @@ async fn send(socket: &mut WebSocket, frame: bytes::Bytes) -> Result<(), Close> 
         .map_err(|_| Close::new(close_code::AWAY, "connection lost"))
 }
 
-async fn expect_hello(socket: &mut WebSocket) -> Result<(), Close> {
+/// Reads the client's Hello; returns how much output it already shows.
+async fn expect_hello(socket: &mut WebSocket) -> Result<Option<u64>, Close> {
     match socket.recv().await {
         Some(Ok(Message::Binary(frame))) => match decode(&frame)? {
-            ClientMsg::Hello { version } if version == PROTOCOL_VERSION => Ok(()),
-            ClientMsg::Hello { version } => Err(Close::new(
+            ClientMsg::Hello {
+                version,
+                resume_from,
+            } if version == PROTOCOL_VERSION => Ok(resume_from),
+            ClientMsg::Hello { version, .. } => Err(Close::new(
                 close_code::PROTOCOL,
                 format!("protocol version {version} is not supported; reload the page"),
             )),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use domain::SessionEnd;
 use futures::{SinkExt, StreamExt};
-use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
 use reqwest::StatusCode;
 use serde_json::Value;
 use serde_json::json;
@@ -90,6 +90,74 @@ async fn a_shell_through_the_socket_types_resizes_and_survives_a_reload() {
     assert_eq!(ended(&mut again).await, "S_200");
     let record = admin.ok("session", &[("id", &session.to_string())]).await;
     assert_eq!(record["ended"][0], "S_200");
+}
+
+/// What a page counts of the session's output: the offset of the last
+/// Reset, then the length of every output after the screen that follows it.
+#[derive(Default)]
+struct Page {
+    offset: u64,
+    redrawing: bool,
+    output: String,
+    resets: usize,
+}
+
+impl Page {
+    async fn read_until(&mut self, socket: &mut Socket, needle: &str) {
+        while !self.output.contains(needle) {
+            match support::next(socket).await {
+                ServerMsg::Event(ServerEvent::Reset { offset, .. }) => {
+                    (self.offset, self.redrawing) = (offset, true);
+                    self.resets += 1;
+                }
+                ServerMsg::Output(_) if self.redrawing => self.redrawing = false,
+                ServerMsg::Output(bytes) => {
+                    self.offset += bytes.len() as u64;
+                    self.output.push_str(&String::from_utf8_lossy(&bytes));
+                }
+                ServerMsg::Event(_) => {}
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_reconnects_within_the_kept_output_gets_what_it_missed_without_a_redraw() {
+    let fixture = Fixture::open(|_| {}).await;
+    let (admin, session) = (&fixture.admin, fixture.session);
+    let mut first = connect(admin, session).await;
+    let mut page = Page::default();
+    type_line(&mut first, "echo one-$((1+1))").await;
+    page.read_until(&mut first, "one-2").await;
+    let (shown, redraws) = (page.offset, page.resets);
+    first.close(None).await.unwrap();
+    drop(first);
+
+    // While it is away, the session goes on (typed from another tab).
+    let mut other = connect(admin, session).await;
+    type_line(&mut other, "echo two-$((2+2))").await;
+    output_until(&mut other, "two-4").await;
+
+    let mut again = support::reconnect(admin, session, Some(shown)).await;
+    page.output.clear();
+    page.read_until(&mut again, "two-4").await;
+    assert_eq!(page.resets, redraws, "no redraw");
+    assert!(
+        !page.output.contains("one-2"),
+        "nothing it had: {:?}",
+        page.output
+    );
+
+    // A page that claims more than the session printed is redrawn.
+    let mut confused = support::reconnect(admin, session, Some(1 << 40)).await;
+    loop {
+        if let ServerMsg::Event(ServerEvent::Reset { offset, .. }) =
+            support::next(&mut confused).await
+        {
+            assert!(offset >= page.offset, "{offset} < {}", page.offset);
+            break;
+        }
+    }
 }
 
 #[tokio::test]
@@ -176,6 +244,7 @@ async fn each_connection_failure_has_its_code_and_message() {
                     &mut socket,
                     ClientMsg::Hello {
                         version: PROTOCOL_VERSION,
+                        resume_from: None,
                     },
                 )
                 .await;
@@ -252,7 +321,14 @@ async fn the_socket_refuses_strangers_and_bad_frames_harm_nothing_else() {
     )
     .await;
     let mut outdated = raw_socket(&admin, session).await;
-    send(&mut outdated, ClientMsg::Hello { version: 4 }).await;
+    send(
+        &mut outdated,
+        ClientMsg::Hello {
+            version: 4,
+            resume_from: None,
+        },
+    )
+    .await;
     assert_close(
         &mut outdated,
         CloseCode::Protocol,

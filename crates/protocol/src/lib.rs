@@ -3,12 +3,15 @@
 //! Every message is one binary WebSocket frame: a tag byte, then the payload.
 //! Terminal bytes (keystrokes, output) travel raw, so the hot path never
 //! touches JSON; everything else is a small JSON document after its tag.
-//! The client's first message is `Hello` with the protocol version.
+//! The client's first message is `Hello` with the protocol version, and,
+//! from a browser that was already showing the session, how much of its
+//! output it has: when the server still keeps what follows, it sends only
+//! that, with no redraw.
 
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; the server refuses other versions.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The most participants a panel lists by name; beyond them it counts.
 pub const PANEL_LISTED: usize = 32;
@@ -23,8 +26,12 @@ const TAG_JSON: u8 = 1;
 /// From the browser to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMsg {
-    /// The first message on every socket.
-    Hello { version: u32 },
+    /// The first message on every socket. `resume_from` is the number of
+    /// output bytes a reconnecting browser has already shown.
+    Hello {
+        version: u32,
+        resume_from: Option<u64>,
+    },
     /// Keystrokes or pasted text for the shell.
     Input(Vec<u8>),
     /// The terminal's size in character cells.
@@ -51,8 +58,10 @@ pub enum ServerEvent {
     /// The shell is ready; output follows.
     Connected,
     /// Clears the terminal: the next `Output` redraws the whole screen (on
-    /// attaching, or after a viewer fell behind).
-    Reset { cols: u16, rows: u16 },
+    /// attaching, or after a viewer fell behind). That screen is the one
+    /// after `offset` bytes of the session's output; every `Output` after it
+    /// adds its length, which is what a browser resumes from.
+    Reset { cols: u16, rows: u16, offset: u64 },
     /// The host's terminal size changed.
     Resized { cols: u16, rows: u16 },
     /// The session is over for everyone; the socket closes next.
@@ -126,8 +135,15 @@ pub struct Participant {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientControl {
-    Hello { version: u32 },
-    Resize { cols: u16, rows: u16 },
+    Hello {
+        version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume_from: Option<u64>,
+    },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,7 +162,13 @@ impl ClientMsg {
     pub fn encode(&self) -> Vec<u8> {
         match self {
             ClientMsg::Input(bytes) => tagged(TAG_BYTES, bytes),
-            ClientMsg::Hello { version } => json(&ClientControl::Hello { version: *version }),
+            ClientMsg::Hello {
+                version,
+                resume_from,
+            } => json(&ClientControl::Hello {
+                version: *version,
+                resume_from: *resume_from,
+            }),
             ClientMsg::Resize { cols, rows } => json(&ClientControl::Resize {
                 cols: *cols,
                 rows: *rows,
@@ -158,7 +180,13 @@ impl ClientMsg {
         match split(frame)? {
             (TAG_BYTES, payload) => Ok(ClientMsg::Input(payload.to_vec())),
             (TAG_JSON, payload) => match parse::<ClientControl>(payload)? {
-                ClientControl::Hello { version } => Ok(ClientMsg::Hello { version }),
+                ClientControl::Hello {
+                    version,
+                    resume_from,
+                } => Ok(ClientMsg::Hello {
+                    version,
+                    resume_from,
+                }),
                 ClientControl::Resize { cols, rows } => Ok(ClientMsg::Resize { cols, rows }),
             },
             (tag, _) => Err(DecodeError::UnknownTag(tag)),
@@ -236,6 +264,11 @@ mod tests {
         for message in [
             ClientMsg::Hello {
                 version: PROTOCOL_VERSION,
+                resume_from: None,
+            },
+            ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                resume_from: Some(1 << 40),
             },
             ClientMsg::Input("ls -l ✓ 中文 🚀\r".as_bytes().to_vec()),
             ClientMsg::Input(vec![0x1b, 0xff, 0x00]),
@@ -275,7 +308,11 @@ mod tests {
                 message: "bye".to_owned(),
                 may_enter_again: true,
             }),
-            ServerMsg::Event(ServerEvent::Reset { cols: 80, rows: 24 }),
+            ServerMsg::Event(ServerEvent::Reset {
+                cols: 80,
+                rows: 24,
+                offset: 1 << 40,
+            }),
             ServerMsg::Event(ServerEvent::ParticipantCount { count: 41 }),
             ServerMsg::Event(ServerEvent::Ended {
                 code: "T_514".to_owned(),

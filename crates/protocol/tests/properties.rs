@@ -82,7 +82,12 @@ fn message_like_json() -> impl Strategy<Value = Value> {
 
 fn client_msg() -> impl Strategy<Value = ClientMsg> {
     prop_oneof![
-        any::<u32>().prop_map(|version| ClientMsg::Hello { version }),
+        (any::<u32>(), proptest::option::of(any::<u64>())).prop_map(|(version, resume_from)| {
+            ClientMsg::Hello {
+                version,
+                resume_from,
+            }
+        }),
         proptest::collection::vec(any::<u8>(), 0..256).prop_map(ClientMsg::Input),
         (any::<u16>(), any::<u16>()).prop_map(|(cols, rows)| ClientMsg::Resize { cols, rows }),
     ]
@@ -131,7 +136,8 @@ fn server_event() -> impl Strategy<Value = ServerEvent> {
             .prop_map(|(version, viewer)| ServerEvent::Welcome { version, viewer }),
         Just(ServerEvent::Connecting),
         Just(ServerEvent::Connected),
-        (any::<u16>(), any::<u16>()).prop_map(|(cols, rows)| ServerEvent::Reset { cols, rows }),
+        (any::<u16>(), any::<u16>(), any::<u64>())
+            .prop_map(|(cols, rows, offset)| ServerEvent::Reset { cols, rows, offset }),
         (any::<u16>(), any::<u16>()).prop_map(|(cols, rows)| ServerEvent::Resized { cols, rows }),
         (".{0,8}", ".{0,64}").prop_map(|(code, message)| ServerEvent::Ended { code, message }),
         panel().prop_map(ServerEvent::Panel),

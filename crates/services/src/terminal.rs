@@ -443,7 +443,13 @@ impl LiveSession {
         else {
             return None;
         };
-        Some(Attachment::new(self.clone(), connection, user, monitoring, notices).await)
+        Some(Attachment::new(
+            self.clone(),
+            connection,
+            user,
+            monitoring,
+            notices,
+        ))
     }
 }
 

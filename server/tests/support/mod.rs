@@ -318,12 +318,19 @@ pub async fn operator(
 
 /// Opens the terminal socket as the session page does and says hello.
 pub async fn connect(browser: &Browser, session: i64) -> Socket {
+    reconnect(browser, session, None).await
+}
+
+/// Opens the terminal socket as a page that already shows the output
+/// before `resume_from` does.
+pub async fn reconnect(browser: &Browser, session: i64, resume_from: Option<u64>) -> Socket {
     let request = browser.terminal_request(session, Some(&browser.base));
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     send(
         &mut socket,
         ClientMsg::Hello {
             version: PROTOCOL_VERSION,
+            resume_from,
         },
     )
     .await;

@@ -26,6 +26,8 @@ pub struct Attachment {
     /// call to `next` that is cancelled (the socket had something first)
     /// loses nothing.
     outbox: Vec<Frame>,
+    /// Whether the first frames were made (`begin`).
+    begun: bool,
     /// The next stream entry this browser needs.
     next: u64,
     stream_end: watch::Receiver<u64>,
@@ -42,46 +44,65 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    pub(super) async fn new(
+    pub(super) fn new(
         session: Arc<LiveSession>,
         connection: ConnectionId,
         user: UserId,
         monitoring: bool,
         notices: broadcast::Receiver<Frame>,
     ) -> Self {
-        let stream_end = session.stream.subscribe();
-        let mut view = session.view.clone();
-        let current = view.borrow_and_update().clone();
-        let mut panel = session.panel.clone();
-        let first_panel = panel.borrow_and_update().clone();
-        let mut attachment = Self {
+        Self {
             connection,
             user,
             monitoring,
             outbox: Vec::new(),
+            begun: false,
             next: 0,
-            stream_end,
+            stream_end: session.stream.subscribe(),
             notices,
-            view,
-            panel,
-            phase: current.phase.clone(),
-            listing: first_panel.listing,
-            count: first_panel.count,
+            view: session.view.clone(),
+            panel: session.panel.clone(),
+            phase: Phase::Connecting,
+            listing: 0,
+            count: 0,
             over: false,
             session,
-        };
+        }
+    }
+
+    /// The first frames: the session as it stands, and the panel. A
+    /// browser that already shows the output before `resume_from` gets what
+    /// follows it when the stream still holds that, else a redraw.
+    pub async fn begin(&mut self, resume_from: Option<u64>) {
+        if self.begun {
+            return;
+        }
+        self.begun = true;
+        let current = self.view.borrow_and_update().clone();
+        let panel = self.panel.borrow_and_update().clone();
+        (self.phase, self.listing, self.count) =
+            (current.phase.clone(), panel.listing, panel.count);
+        let resumed = resume_from.and_then(|offset| self.session.stream.seq_at_offset(offset).ok());
         match &current.phase {
-            Phase::Connecting => attachment.push(Frame::event(ServerEvent::Connecting)),
-            Phase::Connected => {
-                attachment.push(Frame::event(ServerEvent::Connected));
-                attachment.redraw().await;
+            Phase::Connecting => {
+                self.next = resumed.unwrap_or(0);
+                self.push(Frame::event(ServerEvent::Connecting));
             }
-            Phase::Ended(end) => attachment.push(ended(end)),
+            // A session that ended meanwhile still shows its last screen;
+            // its end follows from `ready`.
+            Phase::Connected | Phase::Ended(_) => {
+                if current.phase == Phase::Connected {
+                    self.push(Frame::event(ServerEvent::Connected));
+                }
+                match resumed {
+                    Some(seq) => self.next = seq,
+                    None => self.redraw().await,
+                }
+            }
         }
-        if !attachment.over {
-            attachment.push(Frame::raw(first_panel.frame));
+        if !matches!(current.phase, Phase::Ended(_)) {
+            self.push(Frame::raw(panel.frame));
         }
-        attachment
     }
 
     fn push(&mut self, frame: Frame) {
@@ -99,6 +120,7 @@ impl Attachment {
         self.push(Frame::event(ServerEvent::Reset {
             cols: snapshot.size.cols(),
             rows: snapshot.size.rows(),
+            offset: snapshot.offset,
         }));
         let contents = protocol::ServerMsg::output_frame(&snapshot.contents);
         self.push(Frame::raw(Bytes::from(contents)));
@@ -107,6 +129,7 @@ impl Attachment {
     /// The next frames to send this browser, in order; None once its last
     /// frame was sent, when the socket closes.
     pub async fn next(&mut self) -> Option<Vec<Frame>> {
+        self.begin(None).await;
         loop {
             if !self.outbox.is_empty() {
                 return Some(std::mem::take(&mut self.outbox));

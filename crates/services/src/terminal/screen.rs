@@ -72,10 +72,12 @@ fn emulator(size: TerminalSize) -> Terminal {
     }
 }
 
-/// The screen after the entries before `seq`.
+/// The screen after the entries before `seq`, which hold `offset` bytes
+/// of output.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub seq: u64,
+    pub offset: u64,
     pub size: TerminalSize,
     pub contents: Vec<u8>,
 }
@@ -109,7 +111,7 @@ async fn keep(
     mut requests: mpsc::UnboundedReceiver<oneshot::Sender<Snapshot>>,
 ) {
     let mut changes = stream.subscribe();
-    let mut next = 0;
+    let (mut next, mut offset) = (0, 0);
     loop {
         // Read everything there is, so that a snapshot is as recent as it
         // can be and leaves a joiner little to catch up.
@@ -124,7 +126,10 @@ async fn keep(
             next = last.seq + 1;
             for entry in &entries {
                 match &entry.item {
-                    Item::Output(bytes) => screen.output(bytes),
+                    Item::Output(bytes) => {
+                        screen.output(bytes);
+                        offset = entry.offset + bytes.len() as u64;
+                    }
                     Item::Resize(size) => screen.resize(*size),
                 }
             }
@@ -138,6 +143,7 @@ async fn keep(
                 Some(reply) => {
                     let _ = reply.send(Snapshot {
                         seq: next,
+                        offset,
                         size: screen.size(),
                         contents: screen.snapshot(),
                     });

@@ -1,5 +1,6 @@
 //! The session's output as a sequence. Every entry (a chunk of output or a
-//! change of terminal size) has a sequence number. Readers pull from their own position, so a slow reader
+//! change of terminal size) has a sequence number and the byte offset of the
+//! output before it. Readers pull from their own position, so a slow reader
 //! costs nobody anything: it either catches up or finds that its position
 //! was dropped from the buffer and starts again from a snapshot.
 //!
@@ -32,6 +33,8 @@ pub enum Item {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub seq: u64,
+    /// Output bytes in the stream before this entry.
+    pub offset: u64,
     pub item: Item,
     pub frame: Bytes,
 }
@@ -54,6 +57,8 @@ struct Buffer {
     entries: VecDeque<Entry>,
     /// The sequence number of the next entry.
     next_seq: u64,
+    /// Output bytes in the whole stream so far.
+    offset: u64,
     /// Output bytes held in `entries`.
     held: usize,
     /// The first entry the screen has not read.
@@ -132,10 +137,12 @@ impl OutputStream {
             }
             let entry = Entry {
                 seq: buffer.next_seq,
+                offset: buffer.offset,
                 item,
                 frame,
             };
             let len = entry.len();
+            buffer.offset += len as u64;
             buffer.held += len;
             buffer.unscreened += len;
             buffer.next_seq += 1;
@@ -171,6 +178,22 @@ impl OutputStream {
             .take(max)
             .cloned()
             .collect())
+    }
+
+    /// The first entry a browser that has shown the output before `offset`
+    /// still needs, when the buffer holds it. A resize at that very offset
+    /// is sent again, which changes nothing.
+    pub fn seq_at_offset(&self, offset: u64) -> Result<u64, Dropped> {
+        let buffer = self.lock();
+        let first = buffer
+            .entries
+            .front()
+            .map_or(buffer.offset, |entry| entry.offset);
+        if offset < first || offset > buffer.offset {
+            return Err(Dropped);
+        }
+        let found = buffer.entries.iter().find(|entry| entry.offset >= offset);
+        Ok(found.map_or(buffer.next_seq, |entry| entry.seq))
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {
@@ -216,15 +239,15 @@ mod tests {
         Item::Output(Bytes::copy_from_slice(text.as_bytes()))
     }
 
-    fn texts(entries: &[Entry]) -> Vec<(u64, Item)> {
+    fn texts(entries: &[Entry]) -> Vec<(u64, u64, Item)> {
         entries
             .iter()
-            .map(|entry| (entry.seq, entry.item.clone()))
+            .map(|entry| (entry.seq, entry.offset, entry.item.clone()))
             .collect()
     }
 
     #[test]
-    fn entries_carry_their_sequence_and_are_read_from_any_position() {
+    fn entries_carry_their_sequence_and_the_offset_of_the_output_before_them() {
         let stream = OutputStream::default();
         stream.append(output("abc"));
         let size = TerminalSize::from_client(100, 30).unwrap();
@@ -233,14 +256,22 @@ mod tests {
         assert_eq!(
             texts(&stream.read(0, 10).unwrap()),
             vec![
-                (0, output("abc")),
-                (1, Item::Resize(size)),
-                (2, output("de"))
+                (0, 0, output("abc")),
+                (1, 3, Item::Resize(size)),
+                (2, 3, output("de"))
             ]
         );
-        assert_eq!(texts(&stream.read(2, 10).unwrap()), vec![(2, output("de"))]);
+        assert_eq!(
+            texts(&stream.read(2, 10).unwrap()),
+            vec![(2, 3, output("de"))]
+        );
         assert_eq!(stream.read(3, 10).unwrap().len(), 0);
         assert_eq!(stream.read(0, 1).unwrap().len(), 1);
+        // An offset resumes at the first entry the browser has not shown.
+        assert_eq!(stream.seq_at_offset(0), Ok(0));
+        assert_eq!(stream.seq_at_offset(3), Ok(1));
+        assert_eq!(stream.seq_at_offset(5), Ok(3));
+        assert_eq!(stream.seq_at_offset(6), Err(Dropped));
     }
 
     #[test]
@@ -270,6 +301,9 @@ mod tests {
         let kept = KEPT_BYTES / chunk.len();
         let first = (chunks - kept) as u64;
         assert!(matches!(stream.read(first - 1, 1), Err(Dropped)));
+        assert_eq!(stream.seq_at_offset(0), Err(Dropped));
+        let offset = first * chunk.len() as u64;
+        assert_eq!(stream.seq_at_offset(offset), Ok(first));
         assert_eq!(stream.read(first, usize::MAX).unwrap().len(), kept);
     }
 
@@ -298,7 +332,10 @@ mod tests {
         while !stream.is_closed() {
             end.changed().await.unwrap();
         }
-        assert_eq!(texts(&stream.read(0, 10).unwrap()), vec![(0, output("a"))]);
+        assert_eq!(
+            texts(&stream.read(0, 10).unwrap()),
+            vec![(0, 0, output("a"))]
+        );
         stream.append(output("after the end"));
         assert_eq!(stream.read(1, 10).unwrap().len(), 0);
     }

@@ -78,10 +78,14 @@ impl Started {
     }
 }
 
-/// What one browser shows, replayed from the frames it was sent.
+/// What one browser shows, replayed from the frames it was sent, and how
+/// much of the session's output that is, as the page counts it.
 struct Browser {
     screen: Screen,
     messages: Vec<ServerMsg>,
+    offset: u64,
+    /// The next output is the screen after a Reset, not the session's.
+    redrawing: bool,
 }
 
 impl Browser {
@@ -89,6 +93,8 @@ impl Browser {
         Self {
             screen: Screen::new(TerminalSize::INITIAL),
             messages: Vec::new(),
+            offset: 0,
+            redrawing: false,
         }
     }
 
@@ -96,9 +102,16 @@ impl Browser {
         for frame in frames {
             let message = ServerMsg::decode(&frame.bytes).unwrap();
             match &message {
-                ServerMsg::Output(bytes) => self.screen.output(bytes),
-                ServerMsg::Event(ServerEvent::Reset { cols, rows }) => {
+                ServerMsg::Output(bytes) => {
+                    self.screen.output(bytes);
+                    match self.redrawing {
+                        true => self.redrawing = false,
+                        false => self.offset += bytes.len() as u64,
+                    }
+                }
+                ServerMsg::Event(ServerEvent::Reset { cols, rows, offset }) => {
                     self.screen = Screen::new(TerminalSize::from_client(*cols, *rows).unwrap());
+                    (self.offset, self.redrawing) = (*offset, true);
                 }
                 ServerMsg::Event(ServerEvent::Resized { cols, rows }) => {
                     self.screen
@@ -411,4 +424,49 @@ async fn the_registry_finds_each_live_session_by_id_until_it_is_removed() {
     assert!(sessions.get(OmSessionId(1)).is_none());
     assert!(sessions.remove(OmSessionId(1)).is_none());
     assert!(sessions.all().is_empty());
+}
+
+#[tokio::test]
+async fn a_browser_that_reconnects_within_the_kept_output_gets_what_follows_without_a_redraw() {
+    let session = started().await;
+    session.print(b"one\r\n").await;
+    let mut first = session.attach(CREATOR).await;
+    let mut browser = Browser::new();
+    browser
+        .read_until(&mut first, |browser| browser.line(0) == "one")
+        .await;
+    assert_eq!(browser.offset, 5);
+    drop(first);
+    session.print(b"two\r\n").await;
+
+    let mut again = session.attach(CREATOR).await;
+    again.begin(Some(browser.offset)).await;
+    let sent = browser.messages.len();
+    browser
+        .read_until(&mut again, |browser| browser.line(1) == "two")
+        .await;
+    let resent = &browser.messages[sent..];
+    assert!(
+        resent
+            .iter()
+            .all(|message| !matches!(message, ServerMsg::Event(ServerEvent::Reset { .. }))),
+        "{resent:?}"
+    );
+    assert!(resent.contains(&ServerMsg::Output(b"two\r\n".to_vec())));
+    assert!(!resent.contains(&ServerMsg::Output(b"one\r\n".to_vec())));
+    assert_eq!(browser.offset, 10);
+
+    // An offset the session never reached is redrawn, as is one it no
+    // longer keeps.
+    let mut lost = session.attach(CREATOR).await;
+    lost.begin(Some(1 << 40)).await;
+    let mut redrawn = Browser::new();
+    redrawn
+        .read_until(&mut lost, |browser| browser.line(1) == "two")
+        .await;
+    assert!(redrawn.messages.iter().any(|message| matches!(
+        message,
+        ServerMsg::Event(ServerEvent::Reset { offset: 10, .. })
+    )));
+    assert_eq!(redrawn.offset, 10);
 }
