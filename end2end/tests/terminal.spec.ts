@@ -123,3 +123,43 @@ async function sttySize(page: Page, tag: string): Promise<{ rows: number; cols: 
   const match = (await terminalText(page).textContent())!.match(pattern)!;
   return { rows: Number(match[1]), cols: Number(match[2]) };
 }
+
+test("a page whose connection drops picks it up again and goes on without a redraw", async ({ page }) => {
+  // Every terminal socket of the page goes through here, so that the test
+  // can drop one and see what the server sends on the next.
+  const sockets: { frames: Buffer[]; drop: () => Promise<void> }[] = [];
+  await page.routeWebSocket(/\/sessions\/\d+\/terminal$/, (socket) => {
+    const server = socket.connectToServer();
+    const frames: Buffer[] = [];
+    socket.onMessage((message) => server.send(message));
+    server.onMessage((message) => {
+      frames.push(Buffer.from(message));
+      socket.send(message);
+    });
+    sockets.push({
+      frames,
+      drop: async () => {
+        await server.close();
+        await socket.close();
+      },
+    });
+  });
+  await logIn(page, "admin", ADMIN_PASSWORD);
+  await addTestHost(page, "sshd-3");
+  await open(page, "/operation/hosts");
+  await page.getByRole("row").filter({ hasText: "sshd-3" }).getByRole("button", { name: "Login" }).click();
+  await expect(page).toHaveURL(/\/sessions\/\d+$/);
+  await typeLine(page, "echo before-$((1+1))");
+  await expect(terminalText(page)).toContainText("before-2");
+
+  await sockets[0].drop();
+  await expect.poll(() => sockets.length).toBe(2);
+  await typeLine(page, "echo after-$((2+2))");
+  await expect(terminalText(page)).toContainText("after-4");
+  await expect(terminalText(page)).toContainText("before-2");
+  const status = page.getByRole("status", { name: "Session status" });
+  await expect(status).toHaveText("");
+  // The new socket was sent what followed, not the screen again.
+  const resets = sockets[1].frames.filter((frame) => frame.toString("latin1").includes('"type":"reset"'));
+  expect(resets).toHaveLength(0);
+});
