@@ -1,10 +1,11 @@
-//! Fan-out of one shared session to N participants (N = 1, 10, 100, 500),
-//! each a separate invited user with their own WebSocket: MB/s delivered
-//! per participant while the host prints continuously, p99 delay from host
-//! output to the last participant, memory per idle participant, and the
-//! effect of one stalled participant on the others' p99. Prints figures;
-//! asserts nothing. Needs root (for the private sshd). Run it with
-//! `scripts/bench`.
+//! Fan-out of one shared session to N participants (N = 1, 10, 100,
+//! 1,000), each a separate invited user with their own WebSocket, against
+//! the release `tandem serve` running as a process of its own: how long
+//! the N take to enter and attach, the panel bytes everyone was sent
+//! meanwhile, MB/s delivered per participant while the host prints
+//! continuously, p99 delay from host output to the last participant, and
+//! the effect of one stalled participant on the others' p99. Prints figures; asserts nothing. Needs
+//! root (for the private sshd). Run it with `scripts/bench`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
 #[path = "../tests/support/mod.rs"]
@@ -15,11 +16,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::stream::{FuturesUnordered, SplitSink};
 use futures::{SinkExt, StreamExt};
 use protocol::{ClientMsg, ServerEvent, ServerMsg};
-use support::{Browser, Socket, TestServer, connect, signed_in_admin};
+use support::{ADMIN_PASSWORD, Browser, Socket, connect};
 use test_sshd::Sshd;
 use tokio_tungstenite::tungstenite::Message;
 
-const SIZES: [usize; 4] = [1, 10, 100, 500];
+const SIZES: [usize; 4] = [1, 10, 100, 1000];
+/// Participants entering and attaching at once.
+const JOINING_AT_ONCE: usize = 16;
 /// Timestamped lines printed by the host for the delay measurement.
 const STAMPS: usize = 200;
 /// Bytes printed for the throughput figure, shared out so that every N
@@ -28,7 +31,7 @@ const FLOOD_TOTAL_BYTES: usize = 1024 * 1024 * 1024;
 const FLOOD_MIN_BYTES: usize = 2 * 1024 * 1024;
 
 struct Bench {
-    server: TestServer,
+    url: String,
     creator: Browser,
     /// The creator's keystrokes; their output is drained in the background
     /// so that the creator never counts as a stalled viewer.
@@ -40,8 +43,9 @@ struct Bench {
 }
 
 impl Bench {
-    async fn open(server: TestServer, sshd: &Sshd) -> Self {
-        let creator = signed_in_admin(&server).await;
+    async fn open(url: String, sshd: &Sshd) -> Self {
+        let creator = Browser::new(url.clone());
+        creator.log_in("admin", ADMIN_PASSWORD).await;
         let account = creator
             .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
             .await;
@@ -60,7 +64,7 @@ impl Bench {
             .await;
         let code = share["code"].as_str().unwrap().to_owned();
         Self {
-            server,
+            url,
             creator,
             keyboard,
             session,
@@ -75,7 +79,7 @@ impl Bench {
         self.keyboard.send(Message::binary(input)).await.unwrap();
     }
 
-    /// A new operator with the grant who entered through the share.
+    /// A new operator with the grant, signed in, not in the session yet.
     async fn participant(&mut self) -> Browser {
         self.users += 1;
         let name = format!("viewer{}", self.users);
@@ -102,12 +106,40 @@ impl Bench {
                 ],
             )
             .await;
-        let browser = self.server.browser();
+        let browser = Browser::new(self.url.clone());
         browser.log_in(&name, &password).await;
         browser
-            .ok("enter_share", &[("code", &self.code), ("password", "")])
-            .await;
-        browser
+    }
+}
+
+/// Enters through the invitation and attaches the page's socket.
+async fn join(browser: &Browser, code: &str, session: i64) -> Socket {
+    browser
+        .ok("enter_share", &[("code", code), ("password", "")])
+        .await;
+    connect(browser, session).await
+}
+
+/// Reads a socket until `stop`, counting the bytes of panel frames.
+async fn count_panels(
+    mut socket: Socket,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> (Socket, usize) {
+    let mut bytes = 0;
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return (socket, bytes),
+            frame = socket.next() => {
+                let Some(Ok(Message::Binary(frame))) = frame else {
+                    panic!("participant socket closed")
+                };
+                if let ServerMsg::Event(ServerEvent::Panel(_) | ServerEvent::ParticipantCount { .. }) =
+                    ServerMsg::decode(&frame).unwrap()
+                {
+                    bytes += frame.len();
+                }
+            }
+        }
     }
 }
 
@@ -262,76 +294,89 @@ async fn control_change_delay(
     (sockets, slowest)
 }
 
-/// Resident memory of this process (server and clients together).
-fn resident_bytes() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))
-        .unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<usize>()
-        .unwrap()
-        * 1024
-}
-
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let sshd = Sshd::start();
-    println!("Fan-out of one shared session (sshd and Tandem on loopback, release build):");
+    let binary = std::env::var("TANDEM_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/tandem").to_owned()
+    });
     println!(
-        "  {:>5}  {:>10}  {:>13}  {:>15}  {:>18}",
-        "N", "MB/s each", "p99 to last", "control change", "memory per idle"
+        "Fan-out of one shared session (sshd and a separate Tandem process on loopback, release build):"
+    );
+    println!(
+        "  {:>5}  {:>9}  {:>11}  {:>10}  {:>12}  {:>14}",
+        "N", "all in", "panel bytes", "MB/s each", "p99 to last", "control change"
     );
     for size in SIZES {
         let dir = tempfile::tempdir().unwrap();
-        let server = TestServer::start(dir.path()).await;
-        let mut bench = Bench::open(server, &sshd).await;
+        let (mut server, url, _) =
+            support::serve_process(&binary, dir.path(), &["--demo-host=false"], "");
+        let mut bench = Bench::open(url, &sshd).await;
         let mut browsers = Vec::new();
         for _ in 0..size {
             browsers.push(bench.participant().await);
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let before = resident_bytes();
-        let mut participants = Vec::new();
-        for browser in &browsers {
-            participants.push(connect(browser, bench.session).await);
+
+        // Everyone enters and attaches, JOINING_AT_ONCE at a time, while
+        // those already in read what they are sent.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let started = std::time::Instant::now();
+        let mut readers = Vec::new();
+        for batch in browsers.chunks(JOINING_AT_ONCE) {
+            let joins: FuturesUnordered<_> = batch
+                .iter()
+                .map(|browser| join(browser, &bench.code, bench.session))
+                .collect();
+            for socket in joins.collect::<Vec<_>>().await {
+                readers.push(tokio::spawn(count_panels(socket, stopped.clone())));
+            }
         }
+        let joined = started.elapsed();
+        // The last panel goes out within the panel interval.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let per_idle = resident_bytes().saturating_sub(before) / size;
+        stop.send_replace(true);
+        let mut participants = Vec::new();
+        let mut panel_bytes = 0;
+        for reader in readers {
+            let (socket, bytes) = reader.await.unwrap();
+            participants.push(socket);
+            panel_bytes += bytes;
+        }
         let participants = settle(participants).await;
         let (participants, control) =
             control_change_delay(&bench, &browsers[0], participants).await;
         let (participants, p99) = delay_p99(&mut bench, participants).await;
         let (participants, rate) = throughput(&mut bench, participants).await;
         println!(
-            "  {:>5}  {:>10.1}  {:>10.1} ms  {:>12.1} ms  {:>14.0} KiB",
+            "  {:>5}  {:>7.2} s  {:>8.2} MB  {:>10.1}  {:>9.1} ms  {:>11.1} ms",
             size,
+            joined.as_secs_f64(),
+            panel_bytes as f64 / 1_000_000.0,
             rate,
             p99.as_secs_f64() * 1000.0,
             control.as_secs_f64() * 1000.0,
-            per_idle as f64 / 1024.0
         );
-        if size == 100 {
+        if size >= 100 {
             // One participant stops reading; the others' p99 again.
             let mut participants = participants;
             let stalled = participants.pop().unwrap();
             let (participants, _) = throughput(&mut bench, participants).await;
             let (_participants, stalled_p99) = delay_p99(&mut bench, participants).await;
             println!(
-                "         with one of 100 stalled: p99 to last of the other 99 {:.1} ms ({:+.0}%)",
+                "         with one of {size} stalled: p99 to last of the others {:.1} ms ({:+.0}%)",
                 stalled_p99.as_secs_f64() * 1000.0,
                 (stalled_p99.as_secs_f64() / p99.as_secs_f64() - 1.0) * 100.0
             );
             drop(stalled);
         }
+        let _ = server.kill();
+        let _ = server.wait();
     }
+    println!(
+        "  all in: from the first entering to the last socket attached, {JOINING_AT_ONCE} at a time"
+    );
+    println!("  panel bytes: panel frames sent to all participants meanwhile");
     println!("  MB/s each: received by every participant while the host prints continuously");
     println!("  p99 to last: host output stamp to the last participant that got it");
     println!("  control change: Apply for control until every participant's panel shows it");
-    println!(
-        "  memory per idle: this process's resident growth per connected viewer (server and client together)"
-    );
 }

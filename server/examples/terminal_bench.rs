@@ -1,6 +1,9 @@
-//! Keystroke echo latency and output throughput through Tandem (WebSocket →
-//! Tandem → SSH → sshd and back), with and without recording, against the
-//! same sshd reached directly with russh. Prints figures; asserts nothing. Needs root (for the private
+//! Keystroke echo latency, output throughput and the CPU time each byte of
+//! output costs, through Tandem (WebSocket → Tandem → SSH → sshd and back)
+//! against the same sshd reached directly with russh. Tandem runs as a
+//! process of its own (the release `tandem serve`, recording as always), so
+//! its CPU time is its own; the direct client's is this process's during
+//! its turns. Prints figures; asserts nothing. Needs root (for the private
 //! sshd). Run it with `scripts/bench`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
 
@@ -13,7 +16,7 @@ use domain::{Fingerprint, HostAddress, Port, TerminalSize};
 use futures::{SinkExt, StreamExt};
 use gateway::{Credential, ShellCommand, ShellEvent, ShellTarget, Timeouts};
 use protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
-use support::{ADMIN_PASSWORD, Browser, TestServer};
+use support::{ADMIN_PASSWORD, Browser};
 use test_sshd::{Sshd, TEST_PASSWORD, TEST_USER};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -120,13 +123,36 @@ async fn echo_latencies(terminal: &mut impl Terminal, keystrokes: usize) -> Vec<
     samples
 }
 
-async fn throughput(terminal: &mut impl Terminal) -> f64 {
+/// Bytes per second through `terminal` for one bulk `cat`, and the CPU
+/// seconds `process` spent meanwhile.
+async fn throughput(terminal: &mut impl Terminal, process: &str) -> (f64, f64) {
     terminal
         .send(format!("cat {BULK_FILE}; echo __BENCH\"\"_END__\r").as_bytes())
         .await;
     let started = Instant::now();
+    let cpu_before = cpu_seconds(process);
     let bytes = terminal.wait_for(END_MARK.as_bytes()).await;
-    bytes as f64 / started.elapsed().as_secs_f64() / 1_000_000.0
+    let cpu = cpu_seconds(process) - cpu_before;
+    (
+        bytes as f64 / started.elapsed().as_secs_f64() / 1_000_000.0,
+        cpu,
+    )
+}
+
+/// User and system CPU seconds of a process (`self` or a pid), from /proc.
+fn cpu_seconds(process: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).unwrap();
+    // The fields after the command name, which may hold spaces, in
+    // parentheses; utime and stime are the 14th and 15th fields, in
+    // ticks of 1/100 s.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / 100.0
 }
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
@@ -184,104 +210,108 @@ fn write_bulk_file() {
 async fn main() {
     write_bulk_file();
     let sshd = Sshd::start();
-    let recorded_dir = tempfile::tempdir().unwrap();
-    let unrecorded_dir = tempfile::tempdir().unwrap();
-    let recorded = TestServer::start(recorded_dir.path()).await;
-    let unrecorded = TestServer::start_with(unrecorded_dir.path(), |config| {
-        config.record_sessions = false;
-    })
-    .await;
-    let mut tandems = Vec::new();
-    for server in [&recorded, &unrecorded] {
-        let admin = server.browser();
-        admin.log_in("admin", ADMIN_PASSWORD).await;
-        let account = admin
-            .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
-            .await;
-        tandems.push(tandem_terminal(&admin, account).await);
-    }
-    let [mut with_recording, mut without_recording] =
-        <[ThroughTandem; 2]>::try_from(tandems).ok().unwrap();
-
+    let binary = std::env::var("TANDEM_BIN").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/tandem").to_owned()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url, _) =
+        support::serve_process(&binary, dir.path(), &["--demo-host=false"], "");
+    let tandem_pid = server.id().to_string();
+    let admin = Browser::new(url);
+    admin.log_in("admin", ADMIN_PASSWORD).await;
+    let account = admin
+        .add_test_host("sshd", sshd.port, &sshd.host_key_fingerprint)
+        .await;
+    let mut tandem = tandem_terminal(&admin, account).await;
     let mut direct = direct_terminal(&sshd).await;
-    let mut echoes = [Vec::new(), Vec::new(), Vec::new()];
-    let mut rates = [0.0_f64; 3];
-    // What recording costs, round by round: the recorded and unrecorded
-    // turns of one round run within seconds of each other, so the ratio
-    // of the two is spared most of the machine's drift.
-    let mut costs = [Vec::new(), Vec::new(), Vec::new()];
+
+    let mut echoes = [Vec::new(), Vec::new()];
+    let mut rates = [Vec::new(), Vec::new()];
+    // CPU seconds per MB: the direct client's (this process), Tandem's
+    // (its process) and Tandem's browser side (this process).
+    let mut cpu = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..ROUNDS {
-        let mut p50 = [0.0; 3];
-        let mut p99 = [0.0; 3];
-        let mut rate = [0.0; 3];
-        for turn in 0..3 {
-            let which = (turn + round) % 3;
-            let (mut echo, bytes_per_second) = match which {
-                0 => (
-                    echo_latencies(&mut direct, KEYSTROKES / ROUNDS).await,
-                    throughput(&mut direct).await,
-                ),
-                1 => (
-                    echo_latencies(&mut with_recording, KEYSTROKES / ROUNDS).await,
-                    throughput(&mut with_recording).await,
-                ),
-                _ => (
-                    echo_latencies(&mut without_recording, KEYSTROKES / ROUNDS).await,
-                    throughput(&mut without_recording).await,
-                ),
+        for turn in 0..2 {
+            let which = (turn + round) % 2;
+            let mb = BULK_BYTES as f64 / 1_000_000.0;
+            let echo = match which {
+                0 => {
+                    let echo = echo_latencies(&mut direct, KEYSTROKES / ROUNDS).await;
+                    let (rate, client) = throughput(&mut direct, "self").await;
+                    rates[0].push(rate);
+                    cpu[0].push(client / mb);
+                    echo
+                }
+                _ => {
+                    let echo = echo_latencies(&mut tandem, KEYSTROKES / ROUNDS).await;
+                    let client_before = cpu_seconds("self");
+                    let (rate, served) = throughput(&mut tandem, &tandem_pid).await;
+                    rates[1].push(rate);
+                    cpu[1].push(served / mb);
+                    cpu[2].push((cpu_seconds("self") - client_before) / mb);
+                    echo
+                }
             };
-            echo.sort();
-            p50[which] = micros(percentile(&echo, 0.5));
-            p99[which] = micros(percentile(&echo, 0.99));
-            rate[which] = bytes_per_second;
             echoes[which].extend(echo);
-            rates[which] = rates[which].max(bytes_per_second);
         }
-        costs[0].push(p50[1] / p50[2] - 1.0);
-        costs[1].push(p99[1] / p99[2] - 1.0);
-        costs[2].push(rate[1] / rate[2] - 1.0);
     }
     let _ = std::fs::remove_file(BULK_FILE);
+    let resident = resident_kib(&tandem_pid);
+    let _ = server.kill();
+    let _ = server.wait();
     for samples in &mut echoes {
         samples.sort();
     }
+    let median = |values: &[f64]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted[sorted.len() / 2]
+    };
 
     let p50 = echoes.each_ref().map(|echo| micros(percentile(echo, 0.5)));
     let p99 = echoes.each_ref().map(|echo| micros(percentile(echo, 0.99)));
-    let names = [
-        "direct russh",
-        "via Tandem, recorded",
-        "via Tandem, unrecorded",
-    ];
+    let names = ["direct russh", "via Tandem (recorded)"];
     println!(
         "Keystroke echo over {KEYSTROKES} keystrokes (sshd on loopback, cat echoing in a PTY):"
     );
     for (index, name) in names.iter().enumerate() {
         println!(
-            "  {name:<24}: p50 {:>8.1} µs   p99 {:>8.1} µs   ({:.2} x / {:.2} x direct)",
+            "  {name:<22}: p50 {:>8.1} µs   p99 {:>8.1} µs   ({:.2} x / {:.2} x direct)",
             p50[index],
             p99[index],
             p50[index] / p50[0],
             p99[index] / p99[0]
         );
     }
+    let rate = rates.each_ref().map(|rates| median(rates));
     println!(
-        "Output throughput, cat of {} MB through a PTY (best of {ROUNDS}):",
+        "Output throughput, cat of {} MB through a PTY (median of {ROUNDS}):",
         BULK_BYTES / 1_000_000
     );
     for (index, name) in names.iter().enumerate() {
         println!(
-            "  {name:<24}: {:>8.1} MB/s ({:.0}% of direct)",
-            rates[index],
-            rates[index] / rates[0] * 100.0
+            "  {name:<22}: {:>8.1} MB/s ({:.0}% of direct)",
+            rate[index],
+            rate[index] / rate[0] * 100.0
         );
     }
-    let [p50_cost, p99_cost, rate_cost] = costs.map(|mut round_costs| {
-        round_costs.sort_by(f64::total_cmp);
-        round_costs[round_costs.len() / 2] * 100.0
-    });
+    let [client, served, browser] = cpu.each_ref().map(|cpu| median(cpu) * 1000.0);
+    println!("CPU time per MB of output streamed (median of {ROUNDS}):");
+    println!("  direct russh client    : {client:>7.2} ms");
     println!(
-        "What recording costs (median of {ROUNDS} rounds, recorded against unrecorded): \
-         echo p50 {p50_cost:+.1}%, p99 {p99_cost:+.1}%, throughput {rate_cost:+.1}%"
+        "  Tandem server          : {served:>7.2} ms ({:.2} x the direct client)",
+        served / client
     );
+    println!("  its WebSocket client   : {browser:>7.2} ms (this benchmark, for reference)");
+    println!("Tandem's resident memory after the run: {resident} KiB");
+}
+
+/// The resident memory of a process, from /proc.
+fn resident_kib(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }

@@ -13,6 +13,9 @@ use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, Server
 use services::{Actor, Attachment, ServiceError, Services};
 use tower_sessions::Session;
 
+/// What the socket reads from a browser at a time.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 pub async fn upgrade(
     Extension(services): Extension<Services>,
     Path(id): Path<i64>,
@@ -38,6 +41,9 @@ pub async fn upgrade(
     // Dropping the attachment when the socket closes detaches it.
     upgrade
         .max_message_size(4 * MAX_FRAME_BYTES)
+        // A browser sends keystrokes and sizes: small reads. The default
+        // 128 KiB read buffer would be most of an idle viewer's memory.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| relay(socket, actor, attachment))
 }
 
