@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use crate::recording::{Recorder, RecordingSummary};
 
 mod attachment;
+mod command;
 mod cooperation;
 mod driver;
 mod markers;

@@ -16,14 +16,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use domain::{
-    Control, ControlError, OmSessionId, SessionEnd, SessionStatus, SessionWindow, TerminalSize,
-    UserId, WindowDue,
+    Control, OmSessionId, SessionEnd, SessionStatus, SessionWindow, TerminalSize, UserId, WindowDue,
 };
 use gateway::{ShellCommand, ShellEvent};
 use protocol::{ServerEvent, ServerMsg};
-use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+pub(crate) use super::command::{Command, ConnectionId, Reply};
 use super::markers::Roster;
 use super::stream::{Item, OutputStream};
 use super::{Frame, PanelFrame, Phase, View};
@@ -39,77 +38,6 @@ const NOTICE_BUFFER: usize = 64;
 /// How often the panel is published while it keeps changing (a crowd
 /// joining): each browser gets a few panels a second, not one per join.
 pub(crate) const PANEL_INTERVAL: Duration = Duration::from_millis(100);
-
-/// One browser's socket on the session, numbered by whoever opens it.
-pub type ConnectionId = u64;
-
-/// What participants and services ask of a live session. Plain values, so
-/// that another node can send them unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Command {
-    /// A browser of `user` opens; as a monitor, `user` watches without
-    /// being in the session.
-    Attach {
-        connection: ConnectionId,
-        user: UserId,
-        name: String,
-        monitor: bool,
-    },
-    Detach {
-        connection: ConnectionId,
-    },
-    Input {
-        connection: ConnectionId,
-        bytes: Vec<u8>,
-    },
-    Resize {
-        connection: ConnectionId,
-        cols: u16,
-        rows: u16,
-    },
-    /// An invitation was opened or closed.
-    Shared(bool),
-    /// A user comes in: through the invitation, or (`member`) as a user the
-    /// owner added by name.
-    Enter {
-        user: UserId,
-        name: String,
-        member: bool,
-    },
-    RemoveMember(UserId),
-    Leave(UserId),
-    CancelShare,
-    SetWindow(SessionWindow),
-    RequestControl(UserId),
-    Agree {
-        answerer: UserId,
-        requester: UserId,
-    },
-    Refuse {
-        answerer: UserId,
-        requester: UserId,
-    },
-    Release(UserId),
-    TakeBack(UserId),
-    Mark(String),
-    End(SessionEnd),
-}
-
-/// The answer to a command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Reply {
-    /// The browser is attached, as a participant or (`monitoring`) a
-    /// monitor; otherwise the user is not in the session.
-    Attached {
-        attached: bool,
-        monitoring: bool,
-    },
-    /// Whether the command changed anything.
-    Done(bool),
-    /// Who was forced out.
-    ForcedOut(Vec<UserId>),
-    Control(Result<(), ControlError>),
-}
 
 /// What the task does in storage after a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
