@@ -50,7 +50,7 @@ pub use named_shares::NamedShare;
 pub use recordings::Recording;
 pub use remote_assistance::ShareSpaceOptions;
 pub use secrets::SecretBox;
-pub use terminal::{Attachment, LiveSession};
+pub use terminal::Attachment;
 pub use users::FirstAdmin;
 pub use web_sessions::WebSessionStore;
 

@@ -183,7 +183,7 @@ pub(crate) type RecordingTask = JoinHandle<std::io::Result<RecordingSummary>>;
 
 /// A live session's handle: it sends commands to the session's driver and
 /// reads what the driver last published.
-pub struct LiveSession {
+pub(crate) struct LiveSession {
     pub id: OmSessionId,
     pub creator: UserId,
     inbox: mpsc::UnboundedSender<Envelope>,
@@ -305,16 +305,16 @@ impl LiveSession {
         }
     }
 
-    pub fn has_ended(&self) -> bool {
+    pub(crate) fn has_ended(&self) -> bool {
         matches!(self.view.borrow().phase, Phase::Ended(_))
     }
 
-    pub fn is_in(&self, user: UserId) -> bool {
+    pub(crate) fn is_in(&self, user: UserId) -> bool {
         self.view.borrow().is_in(user)
     }
 
     /// Display names of everyone in, the creator first.
-    pub fn participant_names(&self) -> Vec<String> {
+    pub(crate) fn participant_names(&self) -> Vec<String> {
         let view = self.view.borrow();
         view.participants
             .iter()
@@ -378,11 +378,15 @@ impl LiveSession {
         self.ask(Command::SetWindow(window)).await;
     }
 
-    pub async fn request_control(&self, user: UserId) -> Result<(), ControlError> {
+    pub(crate) async fn request_control(&self, user: UserId) -> Result<(), ControlError> {
         self.control(Command::RequestControl(user)).await
     }
 
-    pub async fn agree(&self, answerer: UserId, requester: UserId) -> Result<(), ControlError> {
+    pub(crate) async fn agree(
+        &self,
+        answerer: UserId,
+        requester: UserId,
+    ) -> Result<(), ControlError> {
         let agree = Command::Agree {
             answerer,
             requester,
@@ -390,7 +394,11 @@ impl LiveSession {
         self.control(agree).await
     }
 
-    pub async fn refuse(&self, answerer: UserId, requester: UserId) -> Result<(), ControlError> {
+    pub(crate) async fn refuse(
+        &self,
+        answerer: UserId,
+        requester: UserId,
+    ) -> Result<(), ControlError> {
         let refuse = Command::Refuse {
             answerer,
             requester,
@@ -398,11 +406,11 @@ impl LiveSession {
         self.control(refuse).await
     }
 
-    pub async fn release_control(&self, user: UserId) -> Result<(), ControlError> {
+    pub(crate) async fn release_control(&self, user: UserId) -> Result<(), ControlError> {
         self.control(Command::Release(user)).await
     }
 
-    pub async fn take_control_back(&self, user: UserId) -> Result<(), ControlError> {
+    pub(crate) async fn take_control_back(&self, user: UserId) -> Result<(), ControlError> {
         self.control(Command::TakeBack(user)).await
     }
 
@@ -421,7 +429,7 @@ impl LiveSession {
     /// Attaches a browser of `user`: as a participant when they are in the
     /// session, else (`monitor`, for an administrator) as a monitor.
     /// None when they may not attach.
-    pub async fn attach(
+    pub(crate) async fn attach(
         self: &Arc<Self>,
         user: UserId,
         name: String,
