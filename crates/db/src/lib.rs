@@ -9,7 +9,7 @@ pub use sea_orm;
 use std::os::unix::fs::OpenOptionsExt;
 use std::str::FromStr;
 
-use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
@@ -23,6 +23,21 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
         // One writer at a time is what SQLite allows anyway; a single
         // connection avoids "database is locked" errors under load.
         options.max_connections(1);
+        options.map_sqlx_sqlite_opts(|sqlite| {
+            // Write-ahead logging: a commit appends to the log and syncs
+            // it at checkpoints rather than syncing the journal and the
+            // database at every commit, which made a thousand people
+            // joining a session wait on the disk. A crash of Tandem loses
+            // nothing; a power cut may lose the last commits but leaves
+            // the database whole. The log is checkpointed every 256 KiB
+            // and cut back to that, so it stays small (a server whose file
+            // size is limited still writes it).
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("wal_autocheckpoint", "64")
+                .pragma("journal_size_limit", "262144")
+        });
     }
     let connection = sea_orm::Database::connect(options).await?;
     migration::Migrator::up(&connection, None).await?;
@@ -88,15 +103,33 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let connection = connect_and_migrate(&url).await.unwrap();
         assert_eq!(mode(&path), 0o600);
-        // Tandem leaves SQLite's rollback journal on; in WAL mode (set by
-        // hand, say) the -wal and -shm files take the database's mode too.
-        // The test process runs under umask 022, so nothing here is the
-        // umask's doing.
+        // In WAL mode, the -wal and -shm files take the database's mode
+        // too. The test process runs under umask 022, so nothing here is
+        // the umask's doing.
         use sea_orm::ConnectionTrait;
         connection
-            .execute_unprepared("PRAGMA journal_mode=WAL; CREATE TABLE scratch (n INTEGER)")
+            .execute_unprepared("CREATE TABLE scratch (n INTEGER)")
             .await
             .unwrap();
+        let journal = connection
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "PRAGMA journal_mode",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(journal.try_get_by_index::<String>(0).unwrap(), "wal");
+        // NORMAL (1): the log is synced at checkpoints, not every commit.
+        let synchronous = connection
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "PRAGMA synchronous",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(synchronous.try_get_by_index::<i64>(0).unwrap(), 1);
         for file in ["tandem.db", "tandem.db-wal", "tandem.db-shm"] {
             assert_eq!(mode(&dir.path().join(file)), 0o600, "{file}");
         }
