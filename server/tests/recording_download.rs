@@ -181,14 +181,9 @@ async fn keyframes_are_built_when_the_session_ends_for_those_who_may_play_it() {
     assert_eq!(keyframes.len(), 1, "{json}");
     let keyframe = &keyframes[0];
     // Its screen is a stretch of seq's lines from partway through.
-    let size = |value| std::num::NonZeroU16::new(value).unwrap();
-    let mut terminal = vt100::Parser::new(size(keyframe.rows), size(keyframe.cols), 0);
-    terminal.process(keyframe.screen.as_bytes());
-    let lines: Vec<u32> = terminal
-        .screen()
-        .contents()
-        .lines()
-        .filter_map(|line| line.strip_prefix('n')?.parse().ok())
+    let lines: Vec<u32> = drawn(keyframe)
+        .iter()
+        .filter_map(|line| line.trim_end().strip_prefix('n')?.parse().ok())
         .collect();
     assert!(lines.len() >= 20, "{lines:?}");
     assert!(
@@ -206,11 +201,26 @@ async fn keyframes_are_built_when_the_session_ends_for_those_who_may_play_it() {
     let (status, _, _) = download(&server.browser(), &url).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    // A recording from before keyframes were kept has none beside it: the
-    // first Play builds them, the same, and keeps them.
+    // A recording whose keyframes were not kept (Tandem stopped during
+    // the session) has none beside it: the first Play builds them by
+    // replaying it, at the same place with the same screen, and keeps them.
     std::fs::remove_file(&kept).unwrap();
-    let (status, _, rebuilt) = download(&alice, &url).await;
+    let (status, _, json) = download(&alice, &url).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(rebuilt, json);
+    let rebuilt: Vec<services::Keyframe> = serde_json::from_str(&json).unwrap();
+    let place = |key: &services::Keyframe| (key.events, key.time, key.cols, key.rows);
+    assert_eq!(
+        rebuilt.iter().map(place).collect::<Vec<_>>(),
+        [place(keyframe)]
+    );
+    assert_eq!(drawn(&rebuilt[0]), drawn(keyframe));
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), json);
+}
+
+/// The rows a terminal shows after drawing `keyframe`'s screen.
+fn drawn(keyframe: &services::Keyframe) -> Vec<String> {
+    let (cols, rows) = (usize::from(keyframe.cols), usize::from(keyframe.rows));
+    let mut terminal = avt::Terminal::new(cols, rows).unwrap();
+    terminal.feed(keyframe.screen.as_str());
+    terminal.screen().text()
 }

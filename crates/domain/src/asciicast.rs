@@ -67,11 +67,16 @@ pub enum CastEvent<'a> {
 }
 
 impl CastEvent<'_> {
+    /// The time a line says for an event `elapsed` since the start:
+    /// microseconds, as asciinema writes them; a float keeps JSON simple.
+    pub fn seconds(elapsed: Duration) -> f64 {
+        (elapsed.as_micros() as f64) / 1_000_000.0
+    }
+
     /// Appends the event line at `elapsed` since the start, with its
     /// newline, to `out`: the writer reuses one buffer for every event.
     pub fn write_line(&self, elapsed: Duration, out: &mut Vec<u8>) {
-        // Microseconds, as asciinema writes them; a float keeps JSON simple.
-        let seconds = Seconds((elapsed.as_micros() as f64) / 1_000_000.0);
+        let seconds = Seconds(Self::seconds(elapsed));
         // Serialising numbers and strings into a Vec cannot fail.
         let _ = match *self {
             CastEvent::Output(text) => serde_json::to_writer(&mut *out, &(seconds, "o", text)),

@@ -3,6 +3,13 @@
 //! before the target and replaying only the output after it, rather than
 //! replaying the recording from its start (the browser's terminal takes
 //! about 50 MB a second, so a seek in a long recording took seconds).
+//!
+//! While a session runs, its screen task hands the recording a screen each
+//! time the output crosses a multiple of `KEYFRAME_EVERY_BYTES`, and the
+//! recording writes them beside itself as they come: nothing is replayed
+//! when the session ends. A recording whose keyframes were not finished
+//! (Tandem stopped, or the session is still running) has them built by
+//! replaying the file here.
 
 use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
@@ -29,6 +36,22 @@ pub struct Keyframe {
     pub rows: u16,
     /// Escape sequences that draw the screen, on a reset terminal of that
     /// size, as it stood.
+    pub screen: String,
+}
+
+/// Whether a keyframe follows output of `len` bytes that starts `before`
+/// bytes into a session's output: the recording and the screen both apply
+/// this rule to the same output, so their keyframes pair up in order.
+pub(crate) fn keyframe_after(before: u64, len: usize, every: u64) -> bool {
+    let every = every.max(1);
+    before / every != before.saturating_add(len as u64) / every
+}
+
+/// The screen a keyframe shows, from the screen task.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct KeyScreen {
+    pub cols: u16,
+    pub rows: u16,
     pub screen: String,
 }
 
@@ -109,33 +132,68 @@ pub(crate) async fn build(recording: PathBuf) -> std::io::Result<Vec<u8>> {
 /// like the recording: the screens show what was typed) and renamed, so a
 /// reader never sees half.
 pub(crate) async fn keep(recording: &Path, json: &[u8]) -> std::io::Result<()> {
-    let kept = kept_beside(recording);
-    let partial = kept.with_extension("partial");
-    let mut file = tokio::fs::File::options()
+    let partial = partial_beside(recording);
+    let mut file = open_private(&partial).await?;
+    file.write_all(json).await?;
+    file.sync_all().await?;
+    tokio::fs::rename(&partial, kept_beside(recording)).await
+}
+
+fn partial_beside(recording: &Path) -> PathBuf {
+    kept_beside(recording).with_extension("partial")
+}
+
+/// `path`, emptied, or created 0600.
+async fn open_private(path: &Path) -> std::io::Result<tokio::fs::File> {
+    let file = tokio::fs::File::options()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(PRIVATE_FILE_MODE)
-        .open(&partial)
+        .open(path)
         .await?;
     // The mode above applies only to a new file; one left by a crash is
     // made private too.
     file.set_permissions(std::fs::Permissions::from_mode(PRIVATE_FILE_MODE))
         .await?;
-    file.write_all(json).await?;
-    file.sync_all().await?;
-    tokio::fs::rename(&partial, &kept).await
+    Ok(file)
 }
 
-/// Builds and keeps the keyframes of a finished recording, so they are
-/// ready before anyone presses Play.
-pub(crate) async fn build_and_keep(recording: PathBuf) {
-    let kept = match build(recording.clone()).await {
-        Ok(json) => keep(&recording, &json).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = kept {
-        tracing::warn!(recording = %recording.display(), %error, "building keyframes failed");
+/// The keyframes of a running recording, written as they come into a file
+/// aside, a JSON array that `finish` closes and renames into place.
+pub(crate) struct KeyframeFile {
+    recording: PathBuf,
+    file: tokio::fs::File,
+    written: usize,
+}
+
+impl KeyframeFile {
+    pub(crate) async fn create(recording: &Path) -> std::io::Result<Self> {
+        let mut file = open_private(&partial_beside(recording)).await?;
+        file.write_all(b"[").await?;
+        Ok(Self {
+            recording: recording.to_owned(),
+            file,
+            written: 0,
+        })
+    }
+
+    pub(crate) async fn push(&mut self, keyframe: &Keyframe) -> std::io::Result<()> {
+        let mut line = match self.written {
+            0 => Vec::new(),
+            _ => b",".to_vec(),
+        };
+        serde_json::to_writer(&mut line, keyframe).map_err(std::io::Error::other)?;
+        self.file.write_all(&line).await?;
+        self.written += 1;
+        Ok(())
+    }
+
+    pub(crate) async fn finish(mut self) -> std::io::Result<()> {
+        self.file.write_all(b"]").await?;
+        self.file.sync_all().await?;
+        let kept = kept_beside(&self.recording);
+        tokio::fs::rename(partial_beside(&self.recording), kept).await
     }
 }
 

@@ -20,7 +20,7 @@ use crate::recording::{Recorder, RecordingSummary, RecordingWriter};
 use crate::terminal::{
     Attachment, Host, LiveSession, Now, Outcome, PANEL_INTERVAL, ShellEnds, Start, Timing,
 };
-use crate::{Actor, ServiceError, Services, keyframes};
+use crate::{Actor, ServiceError, Services};
 
 impl Services {
     /// Login: opens a session now through a host account granted to the
@@ -153,7 +153,7 @@ impl Services {
             true => Some(self.open_recording(owner, id, &header).await?),
             false => None,
         };
-        let (recorder, recorded) = Recorder::channel();
+        let (recorder, key_screens, recorded) = Recorder::channel();
         let start = Start {
             id,
             creator: (owner.id, owner.display_name.clone()),
@@ -163,27 +163,21 @@ impl Services {
                 panel_interval: PANEL_INTERVAL,
             },
             recorder,
+            key_screens,
             window: Some(window),
             awaits_creator,
         };
         let (session, shell) = LiveSession::start(start, SessionHost(self.clone()));
         if let Some(writer) = writer {
             let services = self.clone();
-            let path = writer.path().to_owned();
             session.set_recording_task(tokio::spawn(async move {
                 let written = writer.run(recorded).await;
-                // Neither is awaited here: ending the session awaits this
-                // task.
-                match &written {
-                    Ok(_) => {
-                        tokio::spawn(keyframes::build_and_keep(path));
-                    }
-                    Err(error) => {
-                        tracing::error!(session = %id, %error, "writing the recording failed");
-                        tokio::spawn(async move {
-                            services.end_session(id, SessionEnd::RecordingFailed).await
-                        });
-                    }
+                if let Err(error) = &written {
+                    tracing::error!(session = %id, %error, "writing the recording failed");
+                    // Not awaited here: ending the session awaits this task.
+                    tokio::spawn(async move {
+                        services.end_session(id, SessionEnd::RecordingFailed).await
+                    });
                 }
                 written
             }));

@@ -2,12 +2,16 @@
 //! writer task over a channel, so output never waits on the disk; the task
 //! encodes what came as asciicast v2 and writes it in large batches, at
 //! least every second, so a crash loses at most the last second and leaves
-//! a file that still plays.
+//! a file that still plays. Beside it go the keyframes the screen task
+//! hands over as the output crosses each `KEYFRAME_EVERY_BYTES`.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use domain::{CastEvent, CastHeader, Utf8Stream};
+use serde::de::IgnoredAny;
 use tokio::fs::File;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -15,6 +19,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::MissedTickBehavior;
 
 use crate::data_dir::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE};
+use crate::keyframes::{KEYFRAME_EVERY_BYTES, KeyScreen, Keyframe, KeyframeFile, keyframe_after};
 
 /// How often the writer collects what the session recorded.
 /// The writer never waits on the channel itself: a waiting receiver would
@@ -33,7 +38,7 @@ const WRITE_BYTES: usize = 512 * 1024;
 /// One thing that happened, stamped when it happened (not when written).
 #[derive(Debug)]
 pub(crate) enum Recorded {
-    Output(Instant, Vec<u8>),
+    Output(Instant, Bytes),
     Input(Instant, Vec<u8>),
     Resize(Instant, u16, u16),
     Marker(Instant, String),
@@ -49,12 +54,27 @@ pub(crate) struct Recorder {
     events: mpsc::UnboundedSender<Recorded>,
 }
 
+/// The screen task's end of a recording: the screens of its keyframes. A
+/// channel of its own, so that the writer sees it close when the screen
+/// task ends.
+pub(crate) type KeyScreens = mpsc::UnboundedSender<KeyScreen>;
+
+/// What a `RecordingWriter` (or a test) reads.
+pub(crate) struct RecordingFeed {
+    pub events: mpsc::UnboundedReceiver<Recorded>,
+    pub screens: mpsc::UnboundedReceiver<KeyScreen>,
+}
+
 impl Recorder {
-    /// A recorder and the receiving end that a `RecordingWriter` (or a
-    /// test) reads.
-    pub(crate) fn channel() -> (Self, mpsc::UnboundedReceiver<Recorded>) {
+    /// A recorder, the screen task's sender and the receiving ends.
+    pub(crate) fn channel() -> (Self, KeyScreens, RecordingFeed) {
         let (events, receiver) = mpsc::unbounded_channel();
-        (Self { events }, receiver)
+        let (screens, screen_receiver) = mpsc::unbounded_channel();
+        let feed = RecordingFeed {
+            events: receiver,
+            screens: screen_receiver,
+        };
+        (Self { events }, screens, feed)
     }
 
     fn record(&self, event: Recorded) {
@@ -63,8 +83,8 @@ impl Recorder {
         let _ = self.events.send(event);
     }
 
-    pub(crate) fn output(&self, bytes: &[u8]) {
-        self.record(Recorded::Output(Instant::now(), bytes.to_vec()));
+    pub(crate) fn output(&self, bytes: Bytes) {
+        self.record(Recorded::Output(Instant::now(), bytes));
     }
 
     pub(crate) fn input(&self, bytes: &[u8]) {
@@ -103,7 +123,10 @@ impl RecordingSummary {
             let mut seconds: f64 = 0.0;
             for line in std::io::BufReader::new(file).split(b'\n') {
                 // The header and a half-written last line are not events.
-                if let Ok((time, _, _)) = serde_json::from_slice::<(f64, &str, &str)>(&line?) {
+                // The text is skipped rather than borrowed: a string with
+                // escapes (any line of output) cannot be borrowed.
+                type Event = (f64, IgnoredAny, IgnoredAny);
+                if let Ok((time, _, _)) = serde_json::from_slice::<Event>(&line?) {
                     seconds = seconds.max(time);
                 }
             }
@@ -118,8 +141,8 @@ impl RecordingSummary {
 }
 
 /// The task's end of a recording: the open file, the lines encoded since
-/// the last write, and the decoders that keep characters whole across
-/// events.
+/// the last write, the decoders that keep characters whole across events,
+/// and the keyframes on their way.
 pub(crate) struct RecordingWriter {
     path: PathBuf,
     file: File,
@@ -129,6 +152,57 @@ pub(crate) struct RecordingWriter {
     last: Instant,
     output: Utf8Stream,
     input: Utf8Stream,
+    /// Event lines encoded, and the time the last one says.
+    lines: usize,
+    last_line: f64,
+    keyframes: Keyframes,
+}
+
+/// Keyframes being paired: each point where the output crossed a multiple
+/// of `KEYFRAME_EVERY_BYTES` (the events before it, the time of the last)
+/// with the screen the screen task took there. Both come in the order of
+/// the output.
+struct Keyframes {
+    /// Output bytes so far, as the screen task counts them.
+    output: u64,
+    points: VecDeque<(usize, f64)>,
+    screens: VecDeque<KeyScreen>,
+    /// None once writing one failed: the player then has them built from
+    /// the recording when it asks.
+    file: Option<KeyframeFile>,
+}
+
+impl Keyframes {
+    async fn write_paired(&mut self) {
+        while !self.points.is_empty() && !self.screens.is_empty() {
+            let (Some((events, time)), Some(screen)) =
+                (self.points.pop_front(), self.screens.pop_front())
+            else {
+                break;
+            };
+            let keyframe = Keyframe {
+                events,
+                time,
+                cols: screen.cols,
+                rows: screen.rows,
+                screen: screen.screen,
+            };
+            if let Some(file) = &mut self.file
+                && let Err(error) = file.push(&keyframe).await
+            {
+                tracing::warn!(%error, "writing a keyframe failed");
+                self.file = None;
+            }
+        }
+    }
+
+    async fn finish(self, recording: &Path) {
+        if let Some(file) = self.file
+            && let Err(error) = file.finish().await
+        {
+            tracing::warn!(recording = %recording.display(), %error, "keeping keyframes failed");
+        }
+    }
 }
 
 impl RecordingWriter {
@@ -151,6 +225,10 @@ impl RecordingWriter {
             .await?;
         file.write_all(header.to_line().as_bytes()).await?;
         file.flush().await?;
+        let keyframe_file = KeyframeFile::create(path)
+            .await
+            .inspect_err(|error| tracing::warn!(%error, "creating the keyframes file failed"))
+            .ok();
         let now = Instant::now();
         Ok(Self {
             path: path.to_owned(),
@@ -161,18 +239,23 @@ impl RecordingWriter {
             last: now,
             output: Utf8Stream::default(),
             input: Utf8Stream::default(),
+            lines: 0,
+            last_line: 0.0,
+            keyframes: Keyframes {
+                output: 0,
+                points: VecDeque::new(),
+                screens: VecDeque::new(),
+                file: keyframe_file,
+            },
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Writes events until the session ends or the channel closes.
-    pub(crate) async fn run(
-        mut self,
-        mut events: mpsc::UnboundedReceiver<Recorded>,
-    ) -> std::io::Result<RecordingSummary> {
+    pub(crate) async fn run(mut self, feed: RecordingFeed) -> std::io::Result<RecordingSummary> {
+        let RecordingFeed {
+            mut events,
+            mut screens,
+        } = feed;
         let mut collect = tokio::time::interval(COLLECT_INTERVAL);
         collect.set_missed_tick_behavior(MissedTickBehavior::Delay);
         'recording: loop {
@@ -184,6 +267,10 @@ impl RecordingWriter {
                     Err(TryRecvError::Empty) => break,
                 }
             }
+            while let Ok(screen) = screens.try_recv() {
+                self.keyframes.screens.push_back(screen);
+            }
+            self.keyframes.write_paired().await;
             if self.batch.len() >= WRITE_BYTES || self.written.elapsed() >= WRITE_INTERVAL {
                 self.write_batch().await?;
             }
@@ -195,6 +282,15 @@ impl RecordingWriter {
         self.encode_event(at, CastEvent::Input(&input));
         self.write_batch().await?;
         self.file.sync_all().await?;
+        // The screen task may still be reading the last of the output; it
+        // ends, closing its channel, once it has read all of it.
+        while self.keyframes.points.len() > self.keyframes.screens.len()
+            && let Some(screen) = screens.recv().await
+        {
+            self.keyframes.screens.push_back(screen);
+        }
+        self.keyframes.write_paired().await;
+        self.keyframes.finish(&self.path).await;
         Ok(RecordingSummary {
             size: tokio::fs::metadata(&self.path).await?.len(),
             duration: self.last.duration_since(self.started),
@@ -206,6 +302,11 @@ impl RecordingWriter {
             Recorded::Output(at, bytes) => {
                 let text = self.output.push(&bytes);
                 self.encode_event(at, CastEvent::Output(&text));
+                let keyframes = &mut self.keyframes;
+                if keyframe_after(keyframes.output, bytes.len(), KEYFRAME_EVERY_BYTES as u64) {
+                    keyframes.points.push_back((self.lines, self.last_line));
+                }
+                keyframes.output += bytes.len() as u64;
             }
             Recorded::Input(at, bytes) => {
                 let text = self.input.push(&bytes);
@@ -225,7 +326,10 @@ impl RecordingWriter {
             return;
         }
         self.last = self.last.max(at);
-        event.write_line(at.saturating_duration_since(self.started), &mut self.batch);
+        let elapsed = at.saturating_duration_since(self.started);
+        event.write_line(elapsed, &mut self.batch);
+        self.lines += 1;
+        self.last_line = CastEvent::seconds(elapsed);
     }
 
     /// Hands the batch to the file in one write and waits until it is
@@ -271,12 +375,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("recordings/one.cast");
         let writer = RecordingWriter::create(&path, &header()).await.unwrap();
-        let (recorder, events) = Recorder::channel();
-        let task = tokio::spawn(writer.run(events));
+        let (recorder, _, feed) = Recorder::channel();
+        let task = tokio::spawn(writer.run(feed));
         let euro = "€".as_bytes();
         recorder.marker("control: Alice".to_owned());
-        recorder.output(&[b'$', b' ', euro[0]]);
-        recorder.output(&euro[1..]);
+        recorder.output(Bytes::from(vec![b'$', b' ', euro[0]]));
+        recorder.output(Bytes::copy_from_slice(&euro[1..]));
         recorder.input(b"ls\r");
         recorder.resize(100, 30);
         recorder.end();
@@ -310,13 +414,31 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("live.cast");
         let writer = RecordingWriter::create(&path, &header()).await.unwrap();
-        let (recorder, events) = Recorder::channel();
-        let _task = tokio::spawn(writer.run(events));
-        recorder.output(b"still running\r\n");
+        let (recorder, _, feed) = Recorder::channel();
+        let _task = tokio::spawn(writer.run(feed));
+        recorder.output(Bytes::from_static(b"still running\r\n"));
         tokio::time::sleep(Duration::from_secs(1)).await;
         // The session goes on; the file on disk already plays this far.
         let lines = lines(&path);
         assert_eq!(lines.last().unwrap()[2], "still running\r\n");
+    }
+
+    #[tokio::test]
+    async fn an_unfinished_file_is_summed_up_from_its_last_whole_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("killed.cast");
+        let lines = [
+            header().to_line().as_str(),
+            "[0.5, \"m\", \"control: Alice\"]\n",
+            // Escaped text, as every line of output has.
+            "[1.25, \"o\", \"$ ls\\r\\n\\u001b[31mred\\u001b[0m\"]\n",
+            "[2.0, \"o\", \"cut sh",
+        ]
+        .concat();
+        std::fs::write(&path, &lines).unwrap();
+        let summary = RecordingSummary::of_file(path).await.unwrap();
+        assert_eq!(summary.size, lines.len() as u64);
+        assert_eq!(summary.duration, Duration::from_millis(1250));
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@ use protocol::{ServerEvent, ServerMsg};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::recording::{Recorder, RecordingSummary};
+use crate::recording::{KeyScreens, Recorder, RecordingSummary};
 
 mod attachment;
 mod command;
@@ -29,6 +29,7 @@ mod driver;
 mod markers;
 mod monitoring;
 mod screen;
+mod scrolled_off;
 mod stream;
 
 pub use attachment::Attachment;
@@ -203,6 +204,8 @@ pub(crate) struct Start {
     pub creator: (UserId, String),
     pub timing: Timing,
     pub recorder: Recorder,
+    /// Where the screen task hands the recording its keyframes.
+    pub key_screens: KeyScreens,
     pub window: Option<SessionWindow>,
     /// Whether the creator's browser is about to open (Login), so that the
     /// reconnect grace runs from the start.
@@ -247,7 +250,7 @@ impl LiveSession {
             inbox,
             view,
             panel,
-            screen: ScreenTask::spawn(stream.clone(), TerminalSize::INITIAL),
+            screen: ScreenTask::spawn(stream.clone(), TerminalSize::INITIAL, start.key_screens),
             stream,
             notices,
             next_connection: AtomicU64::new(0),

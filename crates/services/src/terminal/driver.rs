@@ -240,8 +240,9 @@ impl Core {
     /// Output of the shell: to the stream every browser and the screen
     /// read, and to the recording.
     pub(crate) fn output(&mut self, bytes: Vec<u8>) {
-        self.out.recorder.output(&bytes);
-        self.out.stream.append(Item::Output(Bytes::from(bytes)));
+        let bytes = Bytes::from(bytes);
+        self.out.recorder.output(bytes.clone());
+        self.out.stream.append(Item::Output(bytes));
     }
 
     /// Applies `command` at `now`.

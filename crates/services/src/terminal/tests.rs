@@ -41,7 +41,7 @@ struct Started {
 /// A session whose shell has opened, with `ALICE` invited.
 async fn started() -> Started {
     let settled = Settled::default();
-    let (recorder, _recording) = Recorder::channel();
+    let (recorder, key_screens, _recording) = Recorder::channel();
     let start = Start {
         id: OmSessionId(1),
         creator: (CREATOR, "Creator".to_owned()),
@@ -51,6 +51,7 @@ async fn started() -> Started {
             panel_interval: PANEL_INTERVAL,
         },
         recorder,
+        key_screens,
         window: None,
         awaits_creator: false,
     };

@@ -46,7 +46,7 @@ fn session(awaiting_creator: bool) -> Session {
 
 fn session_with(timing: Timing, awaiting_creator: bool) -> Session {
     let (shell_in, shell) = mpsc::unbounded_channel();
-    let (recorder, recording) = Recorder::channel();
+    let (recorder, _, recording) = Recorder::channel();
     let out = Outputs::new(shell_in, recorder);
     let notices = out.notices.subscribe();
     let view = out.view.subscribe();
@@ -63,7 +63,7 @@ fn session_with(timing: Timing, awaiting_creator: bool) -> Session {
     Session {
         core,
         shell,
-        recording,
+        recording: recording.events,
         notices,
         unread: Vec::new(),
         view,
@@ -174,7 +174,7 @@ impl Session {
         let mut events = Vec::new();
         while let Ok(event) = self.recording.try_recv() {
             events.push(match event {
-                Recorded::Output(_, bytes) => ('o', String::from_utf8(bytes).unwrap()),
+                Recorded::Output(_, bytes) => ('o', String::from_utf8(bytes.to_vec()).unwrap()),
                 Recorded::Input(_, bytes) => ('i', String::from_utf8(bytes).unwrap()),
                 Recorded::Resize(_, cols, rows) => ('r', format!("{cols}x{rows}")),
                 Recorded::Marker(_, label) => ('m', label),
@@ -407,7 +407,7 @@ fn after_the_end_every_command_changes_nothing_and_the_end_comes_once() {
 #[test]
 fn keystrokes_typed_while_connecting_wait_for_the_shell_in_order() {
     let (shell_in, mut shell) = mpsc::unbounded_channel();
-    let (recorder, _recording) = Recorder::channel();
+    let (recorder, _, _recording) = Recorder::channel();
     let now = Instant::now();
     let mut core = Core::new(
         (CREATOR, "Creator".to_owned()),
