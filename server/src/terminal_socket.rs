@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, Extension, Path};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::{OmSessionId, TerminalSize};
+use futures::SinkExt;
 use protocol::{ClientMsg, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerEvent, ServerMsg};
 use services::{Actor, Attachment, ServiceError, Services};
 use tower_sessions::Session;
@@ -121,9 +122,12 @@ async fn relay_until_closed(
                 let Some(frames) = frames else {
                     return Err(Close::new(close_code::NORMAL, "the session is over for you"));
                 };
+                // Written together: a browser that fell behind gets what
+                // it missed in as few writes as the socket allows.
                 for frame in frames {
-                    send(socket, frame.bytes).await?;
+                    socket.feed(Message::Binary(frame.bytes)).await.map_err(lost)?;
                 }
+                socket.flush().await.map_err(lost)?;
             },
             message = socket.recv() => match message {
                 Some(Ok(Message::Binary(frame))) => handle_client_frame(&attachment, &frame)?,
@@ -141,10 +145,11 @@ async fn relay_until_closed(
 }
 
 async fn send(socket: &mut WebSocket, frame: bytes::Bytes) -> Result<(), Close> {
-    socket
-        .send(Message::Binary(frame))
-        .await
-        .map_err(|_| Close::new(close_code::AWAY, "connection lost"))
+    socket.send(Message::Binary(frame)).await.map_err(lost)
+}
+
+fn lost(_: axum::Error) -> Close {
+    Close::new(close_code::AWAY, "connection lost")
 }
 
 /// Reads the client's Hello; returns how much output it already shows.

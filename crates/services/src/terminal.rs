@@ -189,6 +189,7 @@ pub(crate) struct LiveSession {
     pub creator: UserId,
     inbox: mpsc::UnboundedSender<Envelope>,
     view: watch::Receiver<View>,
+    phase: watch::Receiver<Phase>,
     panel: watch::Receiver<PanelFrame>,
     stream: Arc<OutputStream>,
     notices: broadcast::Sender<Frame>,
@@ -226,10 +227,11 @@ impl LiveSession {
         let (shell, commands) = mpsc::unbounded_channel();
         let (opened, opening) = oneshot::channel();
         let out = Outputs::new(shell, start.recorder);
-        let (stream, notices, view, panel) = (
+        let (stream, notices, view, phase, panel) = (
             out.stream.clone(),
             out.notices.clone(),
             out.view.subscribe(),
+            out.phase.subscribe(),
             out.panel.subscribe(),
         );
         let mut core = Core::new(
@@ -249,6 +251,7 @@ impl LiveSession {
             creator: start.creator.0,
             inbox,
             view,
+            phase,
             panel,
             screen: ScreenTask::spawn(stream.clone(), TerminalSize::INITIAL, start.key_screens),
             stream,

@@ -32,7 +32,10 @@ pub struct Attachment {
     next: u64,
     stream_end: watch::Receiver<u64>,
     notices: broadcast::Receiver<Frame>,
+    /// Read when a notice was lost; browsers wait on the phase instead,
+    /// which changes seldom.
     view: watch::Receiver<View>,
+    phase_changes: watch::Receiver<Phase>,
     panel: watch::Receiver<PanelFrame>,
     /// The phase this browser was last sent, and the listing and count of
     /// the last panel.
@@ -61,6 +64,7 @@ impl Attachment {
             stream_end: session.stream.subscribe(),
             notices,
             view: session.view.clone(),
+            phase_changes: session.phase.clone(),
             panel: session.panel.clone(),
             phase: Phase::Connecting,
             listing: 0,
@@ -78,12 +82,11 @@ impl Attachment {
             return;
         }
         self.begun = true;
-        let current = self.view.borrow_and_update().clone();
+        let current = self.phase_changes.borrow_and_update().clone();
         let panel = self.panel.borrow_and_update().clone();
-        (self.phase, self.listing, self.count) =
-            (current.phase.clone(), panel.listing, panel.count);
+        (self.phase, self.listing, self.count) = (current.clone(), panel.listing, panel.count);
         let resumed = resume_from.and_then(|offset| self.session.stream.seq_at_offset(offset).ok());
-        match &current.phase {
+        match &current {
             Phase::Connecting => {
                 self.next = resumed.unwrap_or(0);
                 self.push(Frame::event(ServerEvent::Connecting));
@@ -91,7 +94,7 @@ impl Attachment {
             // A session that ended meanwhile still shows its last screen;
             // its end follows from `ready`.
             Phase::Connected | Phase::Ended(_) => {
-                if current.phase == Phase::Connected {
+                if current == Phase::Connected {
                     self.push(Frame::event(ServerEvent::Connected));
                 }
                 match resumed {
@@ -100,7 +103,7 @@ impl Attachment {
                 }
             }
         }
-        if !matches!(current.phase, Phase::Ended(_)) {
+        if !matches!(current, Phase::Ended(_)) {
             self.push(Frame::raw(panel.frame));
         }
     }
@@ -142,7 +145,7 @@ impl Attachment {
                 continue;
             }
             tokio::select! {
-                changed = self.view.changed() => if changed.is_err() {
+                changed = self.phase_changes.changed() => if changed.is_err() {
                     return None;
                 },
                 changed = self.panel.changed() => if changed.is_err() {
@@ -166,15 +169,15 @@ impl Attachment {
     /// Whatever is ready without waiting: a new phase, the stream's new
     /// entries, a new panel.
     async fn ready(&mut self) {
-        let view = self.view.borrow_and_update().clone();
-        if view.phase != self.phase {
-            self.phase = view.phase.clone();
-            if let Phase::Connected = view.phase {
+        let phase = self.phase_changes.borrow_and_update().clone();
+        if phase != self.phase {
+            self.phase = phase.clone();
+            if let Phase::Connected = phase {
                 self.push(Frame::event(ServerEvent::Connected));
             }
         }
         self.stream_end.borrow_and_update();
-        if let Phase::Ended(end) = &view.phase {
+        if let Phase::Ended(end) = &phase {
             // Everything the shell printed is in the stream before its end.
             while self.entries().await {}
             self.push(ended(end));

@@ -71,6 +71,10 @@ pub(crate) struct Outputs {
     pub stream: Arc<OutputStream>,
     pub notices: broadcast::Sender<Frame>,
     pub view: watch::Sender<View>,
+    /// The phase alone, which browsers follow: the view changes at every
+    /// join, and a thousand browsers woken for each would make joins
+    /// quadratic.
+    pub phase: watch::Sender<Phase>,
     pub panel: watch::Sender<PanelFrame>,
     pub shell: mpsc::UnboundedSender<ShellCommand>,
     pub recorder: Recorder,
@@ -82,6 +86,7 @@ impl Outputs {
             stream: Arc::new(OutputStream::default()),
             notices: broadcast::channel(NOTICE_BUFFER).0,
             view: watch::channel(View::default()).0,
+            phase: watch::channel(Phase::default()).0,
             panel: watch::channel(PanelFrame::default()).0,
             shell,
             recorder,
@@ -190,8 +195,7 @@ impl Core {
     /// follows at once, or at the end of the panel interval when one was
     /// published within it.
     pub(super) fn publish(&mut self) {
-        let view = View::of(self);
-        self.out.view.send_replace(view);
+        self.publish_view();
         self.record_roster();
         self.panel_changed = true;
         self.publish_panel_if_due();
@@ -392,8 +396,21 @@ impl Core {
         self.out.recorder.end();
         self.phase = Phase::Ended(end);
         self.out.stream.close();
-        self.out.view.send_replace(View::of(self));
+        self.publish_view();
         let _ = self.out.shell.send(ShellCommand::Close);
+    }
+
+    /// The view for services, and the phase for browsers when it changed.
+    fn publish_view(&mut self) {
+        self.out.view.send_replace(View::of(self));
+        let current = &self.phase;
+        self.out.phase.send_if_modified(|phase| {
+            let changed = phase != current;
+            if changed {
+                *phase = current.clone();
+            }
+            changed
+        });
     }
 
     /// The next moment something is due, if any.
